@@ -1,0 +1,1 @@
+"""The Telegram bot staff work in: alerts, commands and buttons."""

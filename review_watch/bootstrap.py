@@ -1,0 +1,48 @@
+"""Wires the adapters together once per process: config, database, clock, classifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from review_watch.clock import Clock, system_clock
+from review_watch.config import Config
+from review_watch.services.ingest import sync_config
+from review_watch.storage.database import make_engine, migrate, session_factory
+from review_watch.storage.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sentiment import SentimentClassifier
+
+
+@dataclass
+class App:
+    config: Config
+    clock: Clock = field(default=system_clock)
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = make_engine(self.config.database.url)
+        migrate(engine)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        sessions = session_factory(self.engine)
+        with UnitOfWork(sessions) as uow:
+            sync_config(uow, self.config)
+        return sessions
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    @cached_property
+    def classifier(self) -> SentimentClassifier:
+        from sentiment import load_classifier  # torch loads only for the commands that classify
+
+        settings = self.config.sentiment
+        return load_classifier(settings.model, threshold=settings.threshold, competitors=settings.competitors)

@@ -1,0 +1,204 @@
+"""The `review-watch` command: parses arguments, calls the service layer, prints results."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from review_watch.bootstrap import App
+from review_watch.config import ConfigError, load_config, resolve_config_path
+from review_watch.domain.business_time import deadline
+from review_watch.services.export import EXPORT_FIELDS, export_rows
+from review_watch.storage.database import DatabaseError
+
+
+class UsageError(Exception):
+    """A bad argument, already phrased as one line."""
+
+
+def _parse_instant(text: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not an ISO 8601 date-time") from None
+    if value.tzinfo is None:
+        raise UsageError(f"{option}: {text!r} has no UTC offset (add Z or ±HH:MM)")
+    return value
+
+
+def _app(args: argparse.Namespace) -> App:
+    return App(load_config(resolve_config_path(args.config)))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from review_watch.example_config import write_example_config
+
+    directory = Path(args.directory)
+    path = write_example_config(directory)
+    app = App(load_config(path))
+    app.sessions  # noqa: B018 - creates the database and applies the migrations
+    print(f"wrote {path} and created the database {app.config.database.url}")
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from review_watch.crawl import configure_crawl_logging, run_crawl
+    from review_watch.services.triage import triage
+
+    app = _app(args)
+    configure_crawl_logging(args.verbose)
+    summaries = run_crawl(app.config, app.sessions, app.clock, args.source)
+    with app.unit_of_work() as uow:
+        figures = triage(uow, app.config, app.classifier, app.clock)
+    for summary in summaries:
+        print(summary.line())
+    new = sum(s.figures.new for s in summaries)
+    print(f"{new} new mentions stored" if new else "nothing new stored")
+    print(f"{figures.classified} classified, {figures.negative} negative, {figures.cases_opened} cases opened "
+          "and their alerts queued")
+    return 1 if any(s.figures.failed for s in summaries) else 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from sentiment import classify_jsonl
+
+    app = _app(args)
+    with _open(args.input, "r", sys.stdin) as source, _open(args.output, "w", sys.stdout) as sink:
+        classify_jsonl(app.classifier, source, sink)
+    return 0
+
+
+def cmd_deadline(args: argparse.Namespace) -> int:
+    app = _app(args)
+    arrival = _parse_instant(args.at, "--at")
+    calendar = app.config.calendar(args.calendar)
+    try:
+        seconds = app.config.sla_seconds(calendar, args.sla)
+    except ValueError as exc:
+        raise UsageError(f"--sla: {exc}") from None
+    print(deadline(calendar, arrival, seconds).isoformat(timespec="seconds"))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    app = _app(args)
+    since = _parse_instant(args.since, "--since") if args.since else None
+    with app.unit_of_work() as uow:
+        rows = export_rows(uow, since)
+        if args.format == "csv":
+            writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        else:
+            for row in rows:
+                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_bot(args: argparse.Namespace) -> int:
+    from bot.app import run_bot
+
+    run_bot(_app(args))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import run_bot
+
+    run_bot(_app(args), crawl_every=True)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from review_watch.demo import run_demo
+
+    return run_demo(Path(args.directory) if args.directory else None)
+
+
+def cmd_build_model(args: argparse.Namespace) -> int:
+    from sentiment import build_builtin_model
+
+    print(f"builtin model ready in {build_builtin_model(Path(args.target) if args.target else None)}")
+    return 0
+
+
+class _open:
+    """A file named on the command line, or the standard stream when none is."""
+
+    def __init__(self, path: str | None, mode: str, default: IO[str]) -> None:
+        self._path, self._mode, self._default = path, mode, default
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> IO[str]:
+        if self._path is None or self._path == "-":
+            return self._default
+        try:
+            self._handle = open(self._path, self._mode, encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"{self._path}: {exc.strerror}") from None
+        return self._handle
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="config file (default: $REVIEW_WATCH_CONFIG, else ./review-watch.toml)")
+    parser = argparse.ArgumentParser(prog="review-watch", parents=[common],
+                                     description="Finds unhappy customers' posts and hands each to a person.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    init = command("init", cmd_init, "write a commented example config and create the database")
+    init.add_argument("directory", nargs="?", default=".")
+    crawl = command("crawl", cmd_crawl, "crawl sources, store, classify, route and queue alerts")
+    crawl.add_argument("--source", action="append", default=[], metavar="NAME", help="only this source")
+    crawl.add_argument("--verbose", action="store_true", help="Scrapy's own log lines too")
+    classify = command("classify", cmd_classify, "label JSON lines of texts with sentiment")
+    classify.add_argument("--input", metavar="F")
+    classify.add_argument("--output", metavar="F")
+    deadline_cmd = command("deadline", cmd_deadline, "print the response deadline for an arrival instant")
+    deadline_cmd.add_argument("--at", required=True, metavar="ISO8601")
+    deadline_cmd.add_argument("--calendar", metavar="NAME")
+    deadline_cmd.add_argument("--sla", metavar="DURATION")
+    command("bot", cmd_bot, "run the Telegram bot (long polling)")
+    command("run", cmd_run, "the bot plus scheduled crawls in one process")
+    export = command("export", cmd_export, "every stored mention, one per line or row")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--since", metavar="ISO8601")
+    demo = command("demo", cmd_demo, "the whole pipeline offline on bundled sample pages")
+    demo.add_argument("--directory", help="keep the demo's config and database here")
+    build = command("build-model", cmd_build_model, "build the offline builtin sentiment model")
+    build.add_argument("--target", help="folder to build it in (default: the per-user cache)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not hasattr(args, "config"):
+        args.config = None
+    try:
+        return int(args.handler(args))
+    except (ConfigError, DatabaseError, UsageError) as exc:
+        print(f"review-watch: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("review-watch: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,316 @@
+"""The TOML config, loaded into typed, validated objects.
+
+Every mistake becomes a `ConfigError` whose message is one line naming the file, the key and what was
+expected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+import tomli
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from review_watch.domain.business_time import (
+    BusinessCalendar,
+    BusinessDuration,
+    default_business_day_hours,
+    duration_seconds,
+    parse_duration,
+    parse_hours_period,
+    validate_periods,
+)
+
+SOURCE_TYPES = ("trustpilot", "appstore", "googleplay", "reddit", "hackernews", "mastodon", "bluesky", "rss",
+                "schemaorg")
+REVIEW_SITE_TYPES = frozenset({"trustpilot", "appstore", "googleplay", "schemaorg"})
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_CONFIG_NAME = "review-watch.toml"
+TOKEN_ENV = "REVIEW_WATCH_TELEGRAM_TOKEN"
+
+
+class ConfigError(Exception):
+    """A config mistake, already phrased as one line for the user."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Strict):
+    url: str = "sqlite:///review-watch.db"
+
+
+class TelegramConfig(_Strict):
+    token: str | None = None
+    api_url: str = "https://api.telegram.org"
+    invite_code: str | None = None
+    poll_timeout: float = Field(default=10.0, gt=0)
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: str | None = None
+
+
+class SentimentConfig(_Strict):
+    model: str = "builtin"
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    competitors: tuple[str, ...] = ()
+
+
+class CalendarConfig(_Strict):
+    name: str
+    timezone: str
+    hours: dict[str, list[str]]
+    holidays: str | None = None
+    extra_closed: tuple[date, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (expected an IANA name like 'Europe/Stockholm')")
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, periods in value.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown day {day!r} (expected one of {', '.join(WEEKDAYS)})")
+            try:
+                validate_periods(day, [parse_hours_period(p) for p in periods])
+            except ValueError as exc:
+                raise ValueError(f"{day}: {exc}") from None
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is not None and value not in holidays.list_supported_countries():
+            raise ValueError(f"unknown holiday country {value!r} (expected a country code like 'SE')")
+        return value
+
+    def build(self) -> BusinessCalendar:
+        closed = frozenset(self.extra_closed)
+        public = holidays.country_holidays(self.holidays) if self.holidays else None
+
+        def is_closed_date(day: date) -> bool:
+            return day in closed or (public is not None and day in public)
+
+        weekly = {
+            WEEKDAYS.index(day): tuple(parse_hours_period(p) for p in periods)
+            for day, periods in self.hours.items()
+        }
+        return BusinessCalendar(name=self.name, timezone=ZoneInfo(self.timezone), weekly_hours=weekly,
+                                is_closed_date=is_closed_date)
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+class EscalationLevelConfig(_Strict):
+    after: str = "0 business hours"  # business time after the deadline
+    leads: tuple[str, ...] = ()  # staff names; empty: every lead of the brand
+
+    _after = field_validator("after")(_duration)
+
+
+class SlaConfig(_Strict):
+    calendar: str
+    response: str = "1 business day"
+    business_day_hours: float | None = Field(default=None, gt=0, le=24)
+    remind_at: float = Field(default=0.75, gt=0, lt=1)
+    waiting: str = "3 business days"
+    escalation: tuple[EscalationLevelConfig, ...] = (EscalationLevelConfig(),)
+
+    _response = field_validator("response", "waiting")(_duration)
+
+
+class BrandConfig(_Strict):
+    name: str
+    aliases: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+class SourceConfig(_Strict):
+    name: str
+    type: Literal["trustpilot", "appstore", "googleplay", "reddit", "hackernews", "mastodon", "bluesky", "rss",
+                  "schemaorg"]
+    url: str
+    brand: str | None = None
+    enabled: bool = True
+
+
+class StaffConfig(_Strict):
+    name: str
+    telegram_id: int
+    role: Literal["agent", "lead"] = "agent"
+    languages: tuple[str, ...] = ()
+    brands: tuple[str, ...] | None = None
+    calendar: str | None = None
+    locale: Literal["en", "ru"] = "en"
+
+
+class CrawlConfig(_Strict):
+    time_budget: float = Field(default=600.0, gt=0)  # seconds a whole crawl may take
+    interval: float = Field(default=900.0, gt=0)  # seconds between crawls in `review-watch run`
+    download_delay: float = Field(default=1.0, ge=0)
+    obey_robots_txt: bool = True
+    broken_after_empty_runs: int = Field(default=3, ge=1)
+    lock_file: str | None = None
+
+
+class Config(_Strict):
+    database: DatabaseConfig = DatabaseConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    sentiment: SentimentConfig = SentimentConfig()
+    calendars: tuple[CalendarConfig, ...] = ()
+    sla: SlaConfig
+    brands: tuple[BrandConfig, ...] = ()
+    sources: tuple[SourceConfig, ...] = ()
+    staff: tuple[StaffConfig, ...] = ()
+    crawl: CrawlConfig = CrawlConfig()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Config:
+        calendars = {c.name for c in self.calendars}
+        brands = {b.name for b in self.brands}
+        staff = {s.name for s in self.staff}
+        _unique("calendars", [c.name for c in self.calendars])
+        _unique("brands", [b.name for b in self.brands])
+        _unique("sources", [s.name for s in self.sources])
+        _unique("staff", [s.name for s in self.staff])
+        _unique("staff", [str(s.telegram_id) for s in self.staff], key="telegram_id")
+        if self.sla.calendar not in calendars:
+            raise _RefError("sla.calendar", f"calendar {self.sla.calendar!r} is not defined in [[calendars]]")
+        for i, source in enumerate(self.sources):
+            if source.brand is not None and source.brand not in brands:
+                raise _RefError(f"sources[{i}].brand",
+                                f"brand {source.brand!r} of source {source.name!r} is not defined in [[brands]]")
+            if source.brand is None and source.type in REVIEW_SITE_TYPES:
+                raise _RefError(f"sources[{i}].brand",
+                                f"a {source.type} source needs the brand its reviews are about")
+        for i, member in enumerate(self.staff):
+            for brand in member.brands or ():
+                if brand not in brands:
+                    raise _RefError(f"staff[{i}].brands", f"brand {brand!r} is not defined in [[brands]]")
+            if member.calendar is not None and member.calendar not in calendars:
+                raise _RefError(f"staff[{i}].calendar", f"calendar {member.calendar!r} is not defined")
+        for i, level in enumerate(self.sla.escalation):
+            for lead in level.leads:
+                if lead not in staff:
+                    raise _RefError(f"sla.escalation[{i}].leads", f"staff member {lead!r} is not defined")
+        return self
+
+    def calendar(self, name: str | None = None) -> BusinessCalendar:
+        wanted = name or self.sla.calendar
+        for calendar in self.calendars:
+            if calendar.name == wanted:
+                return calendar.build()
+        raise ConfigError(f"unknown calendar {wanted!r} (defined: {', '.join(c.name for c in self.calendars)})")
+
+    def business_day_hours(self, calendar: BusinessCalendar) -> float:
+        return self.sla.business_day_hours or default_business_day_hours(calendar)
+
+    def sla_seconds(self, calendar: BusinessCalendar, duration: str | None = None) -> float:
+        parsed: BusinessDuration = parse_duration(duration or self.sla.response)
+        return duration_seconds(parsed, self.business_day_hours(calendar))
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise ConfigError(f"unknown source {name!r} (defined: {', '.join(s.name for s in self.sources)})")
+
+
+class _RefError(ValueError):
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _unique(section: str, names: list[str], key: str = "name") -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise _RefError(f"{section}[{i}].{key}", f"duplicate {key} {name!r}")
+        seen.add(name)
+
+
+def _format_location(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not part.startswith(("literal[", "function-")):
+            text += f".{part}" if text else part
+    return text
+
+
+def _expected(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "this key is required"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "literal_error":
+        expected = error["ctx"]["expected"]
+        what = "source type" if error["loc"][-1] == "type" else "value"
+        return f"unknown {what} {error['input']!r} (expected {expected})"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _with_env_secrets(data: dict[str, Any]) -> dict[str, Any]:
+    token = os.environ.get(TOKEN_ENV)
+    if token:
+        data = {**data, "telegram": {**data.get("telegram", {}), "token": token}}
+    return data
+
+
+def resolve_config_path(explicit: str | None) -> Path:
+    return Path(explicit or os.environ.get("REVIEW_WATCH_CONFIG") or DEFAULT_CONFIG_NAME)
+
+
+def _sqlite_relative_to(config_dir: Path, url: str) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str((config_dir / url[len(prefix):]).resolve())
+    return url
+
+
+def load_config(path: Path, *, read: Callable[[Path], bytes] = Path.read_bytes) -> Config:
+    try:
+        raw = read(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file (create one with `review-watch init`)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomli.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomli.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        config = Config.model_validate(_with_env_secrets(data))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        ctx_error = first.get("ctx", {}).get("error")
+        if isinstance(ctx_error, _RefError):
+            raise ConfigError(f"{path}: {ctx_error.key}: {ctx_error}") from None
+        raise ConfigError(f"{path}: {_format_location(first['loc']) or 'top level'}: {_expected(first)}") from None
+    database = config.database.model_copy(
+        update={"url": _sqlite_relative_to(path.resolve().parent, config.database.url)})
+    return config.model_copy(update={"database": database})

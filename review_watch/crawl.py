@@ -1,0 +1,184 @@
+"""Runs the configured sources' spiders in this process (one Scrapy CrawlerProcess for all of them)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from sqlalchemy.orm import Session, sessionmaker
+
+from review_watch.clock import Clock
+from review_watch.config import Config, ConfigError, SourceConfig
+from review_watch.services.health import check_source_health
+from review_watch.services.ingest import (
+    SourceRunFigures,
+    StoreOutcome,
+    known_external_ids,
+    record_source_run,
+    store_mention,
+)
+from review_watch.storage.unit_of_work import UnitOfWork
+from spiders import settings as spider_settings
+from spiders.items import MentionItem
+from spiders.pipelines import STORE_SETTING
+from spiders.registry import SPIDERS
+
+log = logging.getLogger(__name__)
+
+
+class CrawlLocked(Exception):
+    """Every requested source is being crawled by another run."""
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    name: str
+    figures: SourceRunFigures
+    skipped_reason: str | None = None
+
+    def line(self) -> str:
+        f = self.figures
+        if self.skipped_reason:
+            return f"{self.name}: skipped ({self.skipped_reason})"
+        status = f"FAILED: {f.failure_reason}" if f.failed else "ok"
+        return (f"{self.name}: {f.new} new, {f.duplicates} duplicate, {f.updated} updated, "
+                f"{f.parse_failures + f.fetch_failures} failed, {f.pages} pages — {status}")
+
+
+class DatabaseMentionStore:
+    """What the storage pipeline calls: one transaction per item, through the service layer."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def store(self, item: MentionItem) -> str:
+        with UnitOfWork(self._sessions) as uow:
+            return store_mention(uow, item, item.brand, self._clock).outcome.value
+
+
+def _lock_dir(config: Config) -> Path:
+    if config.crawl.lock_file:
+        return Path(config.crawl.lock_file)
+    digest = hashlib.sha256(config.database.url.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"review-watch-locks-{digest}"
+
+
+@contextmanager
+def source_locks(config: Config, names: Sequence[str]) -> Iterator[tuple[list[str], list[str]]]:
+    """Take a non-blocking lock per source; yields (locked, busy). Locks die with the process."""
+    directory = _lock_dir(config)
+    directory.mkdir(parents=True, exist_ok=True)
+    locked: list[str] = []
+    busy: list[str] = []
+    with ExitStack() as stack:
+        for name in names:
+            handle: IO[str] = stack.enter_context(open(directory / f"{name}.lock", "w"))  # noqa: SIM115
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                busy.append(name)
+                continue
+            locked.append(name)
+        yield locked, busy
+
+
+def _crawler_settings(config: Config, store: DatabaseMentionStore, overrides: dict[str, Any] | None) -> Settings:
+    settings = Settings()
+    settings.setmodule(spider_settings, priority="project")
+    settings.setdict({
+        STORE_SETTING: store,
+        "ROBOTSTXT_OBEY": config.crawl.obey_robots_txt,
+        "DOWNLOAD_DELAY": config.crawl.download_delay,
+        "CLOSESPIDER_TIMEOUT": config.crawl.time_budget,
+        "REVIEW_WATCH_BRANDS": [
+            {"name": b.name, "aliases": list(b.aliases), "exclude": list(b.exclude)} for b in config.brands],
+    }, priority="cmdline")
+    if overrides:
+        settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def _figures(crawler: Crawler) -> SourceRunFigures:
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    figures = SourceRunFigures(
+        pages=int(stats.get("review_watch/pages", 0)), items=int(stats.get("review_watch/items", 0)),
+        new=int(stats.get(f"review_watch/{StoreOutcome.NEW.value}", 0)),
+        duplicates=int(stats.get(f"review_watch/{StoreOutcome.DUPLICATE.value}", 0)),
+        updated=int(stats.get(f"review_watch/{StoreOutcome.UPDATED.value}", 0)),
+        parse_failures=int(stats.get("review_watch/parse_failures", 0)),
+        fetch_failures=int(stats.get("review_watch/fetch_failures", 0)),
+    )
+    reason = stats.get("review_watch/failure_reason")
+    finish_reason = stats.get("finish_reason")
+    if finish_reason == "closespider_timeout":
+        reason = reason or "stopped at the crawl's time budget"
+    elif stats.get("spider_exceptions/count") or stats.get("log_count/ERROR"):
+        reason = reason or "errors while crawling (see the log)"
+    if reason is None and (figures.parse_failures or figures.fetch_failures):
+        reason = f"{figures.parse_failures} unparsable pages, {figures.fetch_failures} failed fetches"
+    figures.failure_reason = reason
+    return figures
+
+
+def run_crawl(config: Config, sessions: sessionmaker[Session], clock: Clock, source_names: Sequence[str] = (),
+              settings_overrides: dict[str, Any] | None = None) -> list[SourceSummary]:
+    """Crawl the named sources (all enabled ones when none), store what they find, record their health."""
+    sources: list[SourceConfig] = (
+        [config.source(n) for n in source_names] if source_names else [s for s in config.sources if s.enabled])
+    if not sources:
+        raise ConfigError("no sources to crawl: add a [[sources]] table to the config")
+    store = DatabaseMentionStore(sessions, clock)
+    summaries: list[SourceSummary] = []
+    with source_locks(config, [s.name for s in sources]) as (locked, busy):
+        summaries += [SourceSummary(n, SourceRunFigures(), "another crawl of this source is running")
+                      for n in busy]
+        if not locked:
+            raise CrawlLocked("every requested source is being crawled by another run; nothing to do")
+        process = CrawlerProcess(_crawler_settings(config, store, settings_overrides), install_root_handler=False)
+        started_at = clock()
+        crawlers: list[tuple[SourceConfig, Crawler]] = []
+        for source in (s for s in sources if s.name in locked):
+            with UnitOfWork(sessions) as uow:
+                known = known_external_ids(uow, source.name)
+            crawler = process.create_crawler(SPIDERS[source.type])
+            process.crawl(crawler, source_name=source.name, start_url=source.url, brand=source.brand,
+                          known_ids=known)
+            crawlers.append((source, crawler))
+        process.start()
+        summaries += _record_runs(config, sessions, clock, crawlers, started_at)
+    return summaries
+
+
+def _record_runs(config: Config, sessions: sessionmaker[Session], clock: Clock,
+                 crawlers: list[tuple[SourceConfig, Crawler]], started_at: datetime) -> list[SourceSummary]:
+    summaries = []
+    with UnitOfWork(sessions) as uow:
+        for source, crawler in crawlers:
+            figures = _figures(crawler)
+            record_source_run(uow, source.name, started_at, figures, clock)
+            summaries.append(SourceSummary(source.name, figures))
+        check_source_health(uow, config, clock)
+    return summaries
+
+
+def configure_crawl_logging(verbose: bool) -> None:
+    """Plain log lines: Scrapy's own at WARNING unless asked, ours at INFO."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for noisy in ("scrapy", "twisted", "asyncio", "filelock", "urllib3", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)

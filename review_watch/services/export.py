@@ -1,0 +1,65 @@
+"""Every stored mention with its judgement and case, in the contract's export fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from review_watch.storage.orm import Case, Mention
+from review_watch.storage.unit_of_work import UnitOfWork
+
+EXPORT_FIELDS = (
+    "id", "source", "source_type", "external_id", "url", "author", "published_at", "rating", "rating_max",
+    "title", "text", "language", "brand", "sentiment", "sentiment_score", "negative", "status", "assignee",
+    "deadline",
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def export_rows(uow: UnitOfWork, since: datetime | None = None, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
+    query = (select(Mention).options(joinedload(Mention.source), joinedload(Mention.brand),
+                                     joinedload(Mention.author), joinedload(Mention.sentiment),
+                                     joinedload(Mention.case).joinedload(Case.assignee))
+             .order_by(Mention.id))
+    if since is not None:
+        query = query.where(Mention.arrived_at >= since)
+    last_id = 0
+    while True:
+        batch = list(uow.session.scalars(query.where(Mention.id > last_id).limit(batch_size)).unique())
+        if not batch:
+            return
+        for mention in batch:
+            yield _row(mention)
+        last_id = batch[-1].id
+
+
+def _row(mention: Mention) -> dict[str, Any]:
+    sentiment, case = mention.sentiment, mention.case
+    return {
+        "id": mention.id,
+        "source": mention.source.name,
+        "source_type": mention.source.type,
+        "external_id": mention.external_id,
+        "url": mention.url,
+        "author": mention.author.display_name if mention.author else None,
+        "published_at": _iso(mention.published_at),
+        "rating": mention.rating,
+        "rating_max": mention.rating_max,
+        "title": mention.title,
+        "text": mention.text,
+        "language": (sentiment.language if sentiment and sentiment.language else mention.language),
+        "brand": mention.brand.name if mention.brand else None,
+        "sentiment": sentiment.label if sentiment else None,
+        "sentiment_score": round(sentiment.score, 4) if sentiment else None,
+        "negative": sentiment.negative if sentiment else None,
+        "status": case.status if case else "none",
+        "assignee": case.assignee.name if case and case.assignee else None,
+        "deadline": _iso(case.deadline_at) if case else None,
+    }

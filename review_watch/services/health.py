@@ -1,0 +1,51 @@
+"""Source health: a source that silently breaks must not go unnoticed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from review_watch.clock import Clock
+from review_watch.config import Config
+from review_watch.services.triage import queue_message
+from review_watch.storage.orm import Source, SourceRun, Staff
+from review_watch.storage.unit_of_work import UnitOfWork
+
+RECENT_RUNS = 5
+
+
+def _parse_failures_jumped(runs: list[SourceRun]) -> bool:
+    """The newest run's parse failures are well above the usual of the runs before it."""
+    if not runs:
+        return False
+    newest, earlier = runs[0], runs[1:]
+    usual = sum(r.parse_failures for r in earlier) / len(earlier) if earlier else 0.0
+    return newest.parse_failures >= max(2, 2 * usual + 1) and newest.parse_failures >= newest.items
+
+
+def check_source_health(uow: UnitOfWork, config: Config, clock: Clock) -> list[str]:
+    """Queue a "source may be broken" notice to the leads for each source that looks broken."""
+    now = clock()
+    leads = list(uow.session.scalars(
+        select(Staff).where(Staff.role == "lead", Staff.active.is_(True)).order_by(Staff.name)))
+    broken = []
+    for source in uow.session.scalars(select(Source).order_by(Source.name)):
+        runs = list(uow.session.scalars(select(SourceRun).where(SourceRun.source_id == source.id)
+                                        .order_by(SourceRun.id.desc()).limit(RECENT_RUNS)))
+        if not runs:
+            continue
+        if source.empty_runs_in_a_row >= config.crawl.broken_after_empty_runs:
+            reason = f"no items in the last {source.empty_runs_in_a_row} runs"
+        elif _parse_failures_jumped(runs):
+            reason = f"{runs[0].parse_failures} pages could not be parsed in the last run"
+        else:
+            continue
+        if source.broken_alert_sent:
+            continue
+        source.broken_alert_sent = True
+        broken.append(source.name)
+        for lead in leads:
+            queue_message(uow, kind="notice", dedupe_key=f"source-broken:{source.name}:{runs[0].id}:{lead.id}",
+                          staff_id=lead.id, case_id=None, now=now,
+                          payload={"notice": "source_broken", "source": source.name, "reason": reason})
+    uow.commit()
+    return broken

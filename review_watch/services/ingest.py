@@ -1,0 +1,160 @@
+"""Storing what the spiders found: config sync, deduplication, edits, source health."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import select
+
+from review_watch.clock import Clock
+from review_watch.config import Config
+from review_watch.storage.orm import Author, Brand, CaseEvent, Mention, Source, SourceRun, Staff
+from review_watch.storage.unit_of_work import UnitOfWork
+from spiders.items import MentionItem
+
+
+class StoreOutcome(Enum):
+    NEW = "new"
+    DUPLICATE = "duplicate"
+    UPDATED = "updated"
+
+
+def content_hash(title: str | None, text: str) -> str:
+    """The same words cross-posted elsewhere hash alike: case, accents of width and spacing folded."""
+    folded = unicodedata.normalize("NFKC", f"{title or ''}\n{text}").casefold()
+    return hashlib.sha256(re.sub(r"\s+", " ", folded).strip().encode()).hexdigest()
+
+
+def sync_config(uow: UnitOfWork, config: Config) -> None:
+    """Make brands, sources and staff in the database match the config."""
+    session = uow.session
+    brands = {b.name: b for b in session.scalars(select(Brand))}
+    for brand_config in config.brands:
+        if brand_config.name not in brands:
+            brands[brand_config.name] = Brand(name=brand_config.name)
+            session.add(brands[brand_config.name])
+    session.flush()
+    sources = {s.name: s for s in session.scalars(select(Source))}
+    for source_config in config.sources:
+        source = sources.get(source_config.name) or Source(name=source_config.name, empty_runs_in_a_row=0,
+                                                           broken_alert_sent=False)
+        source.type = source_config.type
+        source.url = source_config.url
+        source.brand_id = brands[source_config.brand].id if source_config.brand else None
+        session.add(source)
+    staff = {s.name: s for s in session.scalars(select(Staff))}
+    configured = set()
+    for member_config in config.staff:
+        configured.add(member_config.name)
+        member = staff.get(member_config.name) or Staff(name=member_config.name, reachable=True, muted=False,
+                                                        invited=False)
+        member.telegram_id = member_config.telegram_id
+        member.role = member_config.role
+        member.languages = list(member_config.languages)
+        member.brands = list(member_config.brands) if member_config.brands is not None else None
+        member.calendar = member_config.calendar
+        member.locale = member_config.locale
+        member.active = True
+        session.add(member)
+    for name, member in staff.items():
+        if name not in configured and not member.invited:
+            member.active = False
+    uow.commit()
+
+
+@dataclass(frozen=True)
+class StoredMention:
+    outcome: StoreOutcome
+    mention_id: int
+
+
+def _author(uow: UnitOfWork, item: MentionItem) -> Author | None:
+    key = item.author_id or item.author
+    if not key:
+        return None
+    author = uow.session.scalar(select(Author).where(Author.platform == item.source_type, Author.key == key))
+    if author is None:
+        author = Author(platform=item.source_type, key=key, display_name=item.author)
+        uow.session.add(author)
+        uow.session.flush()
+    return author
+
+
+def store_mention(uow: UnitOfWork, item: MentionItem, brand: str | None, clock: Clock) -> StoredMention:
+    """Store one item in its own transaction: new, an unchanged duplicate, or an edit of a stored one."""
+    session = uow.session
+    source = session.scalar(select(Source).where(Source.name == item.source))
+    if source is None:
+        raise LookupError(f"source {item.source!r} is not in the database; sync the config first")
+    digest = content_hash(item.title, item.text)
+    existing = session.scalar(select(Mention).where(Mention.source_id == source.id,
+                                                    Mention.external_id == item.external_id))
+    now = clock()
+    if existing is not None:
+        if existing.content_hash == digest and existing.rating == item.rating:
+            return StoredMention(StoreOutcome.DUPLICATE, existing.id)
+        session.add(CaseEvent(mention_id=existing.id, kind="edited", actor=f"source:{item.source}", at=now,
+                              details={"old_text": existing.text, "old_rating": existing.rating,
+                                       "new_rating": item.rating}))
+        existing.title, existing.text, existing.rating = item.title, item.text, item.rating
+        existing.content_hash = digest
+        existing.raw = item.raw
+        existing.updated_at = now
+        existing.edit_count += 1
+        uow.commit()
+        return StoredMention(StoreOutcome.UPDATED, existing.id)
+    brand_id = session.scalar(select(Brand.id).where(Brand.name == brand)) if brand else None
+    cross_post = session.scalar(select(Mention.id).where(Mention.content_hash == digest,
+                                                         Mention.brand_id == brand_id).limit(1))
+    mention = Mention(
+        source_id=source.id, external_id=item.external_id, brand_id=brand_id, author=_author(uow, item),
+        url=item.url, published_at=item.published_at, rating=item.rating, rating_max=item.rating_max,
+        title=item.title, text=item.text, language=item.language, content_hash=digest,
+        duplicate_of_id=cross_post, raw=item.raw, arrived_at=now, edit_count=0,
+    )
+    session.add(mention)
+    uow.commit()
+    return StoredMention(StoreOutcome.NEW, mention.id)
+
+
+def known_external_ids(uow: UnitOfWork, source_name: str) -> frozenset[str]:
+    rows = uow.session.scalars(select(Mention.external_id).join(Source).where(Source.name == source_name))
+    return frozenset(rows)
+
+
+@dataclass
+class SourceRunFigures:
+    pages: int = 0
+    items: int = 0
+    new: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    parse_failures: int = 0
+    fetch_failures: int = 0
+    failure_reason: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.failure_reason is not None
+
+
+def record_source_run(uow: UnitOfWork, source_name: str, started_at: datetime, figures: SourceRunFigures,
+                      clock: Clock) -> None:
+    source = uow.session.scalar(select(Source).where(Source.name == source_name))
+    if source is None:
+        return
+    uow.session.add(SourceRun(
+        source_id=source.id, started_at=started_at, finished_at=clock(), pages=figures.pages,
+        items=figures.items, new=figures.new, duplicates=figures.duplicates, updated=figures.updated,
+        parse_failures=figures.parse_failures, fetch_failures=figures.fetch_failures,
+        failure_reason=figures.failure_reason,
+    ))
+    source.empty_runs_in_a_row = 0 if figures.items else source.empty_runs_in_a_row + 1
+    if figures.items:
+        source.broken_alert_sent = False
+    uow.commit()

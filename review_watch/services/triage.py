@@ -1,0 +1,161 @@
+"""From stored mentions to open cases: classify, decide what needs a response, route, queue the alert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from review_watch.clock import Clock
+from review_watch.config import Config
+from review_watch.domain.business_time import deadline, is_open
+from review_watch.domain.routing import RoutingDecision, StaffMember, route
+from review_watch.storage.orm import Brand, Case, CaseEvent, Mention, OutboxMessage, SentimentResult, Staff
+from review_watch.storage.unit_of_work import UnitOfWork
+from sentiment import Judgement, SentimentClassifier, TextToJudge
+
+OPEN_STATUSES = ("new", "assigned", "claimed", "waiting", "snoozed", "escalated")
+SYSTEM_ACTOR = "review-watch"
+
+
+@dataclass(frozen=True)
+class TriageFigures:
+    classified: int
+    negative: int
+    cases_opened: int
+
+
+def classify_pending(uow: UnitOfWork, classifier: SentimentClassifier, model_name: str, clock: Clock,
+                     batch_size: int = 256) -> tuple[int, int]:
+    """Give every mention without a sentiment result one. Returns (classified, negative)."""
+    classified = negative = 0
+    while True:
+        pending = list(uow.session.scalars(
+            select(Mention).outerjoin(SentimentResult).where(SentimentResult.mention_id.is_(None))
+            .order_by(Mention.id).limit(batch_size)))
+        if not pending:
+            return classified, negative
+        judgements = classifier.judge([
+            TextToJudge(text=m.text, title=m.title, rating=m.rating, rating_max=m.rating_max,
+                        language_hint=m.language) for m in pending])
+        now = clock()
+        for mention, judgement in zip(pending, judgements, strict=True):
+            uow.session.add(_sentiment_row(mention.id, judgement, model_name, now))
+            negative += judgement.negative
+        uow.commit()
+        classified += len(pending)
+
+
+def _sentiment_row(mention_id: int, judgement: Judgement, model_name: str, now: datetime) -> SentimentResult:
+    return SentimentResult(
+        mention_id=mention_id, label=judgement.label, score=judgement.score, negative=judgement.negative,
+        language=judgement.language, churn_intent=judgement.churn_intent, competitor=judgement.competitor,
+        threat=judgement.threat, staff_abuse=judgement.staff_abuse, model=model_name, classified_at=now)
+
+
+def staff_members(uow: UnitOfWork, config: Config, now: datetime) -> list[StaffMember]:
+    calendars = {c.name: c.build() for c in config.calendars}
+    members = []
+    for row in uow.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)):
+        calendar = calendars.get(row.calendar) if row.calendar else None
+        members.append(StaffMember(
+            name=row.name, telegram_id=row.telegram_id, role=row.role, languages=frozenset(row.languages),
+            brands=frozenset(row.brands) if row.brands is not None else None,
+            on_duty=calendar is None or is_open(calendar, now), reachable=row.reachable, muted=row.muted))
+    return members
+
+
+def open_case_counts(uow: UnitOfWork) -> dict[str, int]:
+    rows = uow.session.execute(
+        select(Staff.name, func.count(Case.id)).join(Case, Case.assignee_id == Staff.id)
+        .where(Case.status.in_(OPEN_STATUSES)).group_by(Staff.name))
+    return {name: count for name, count in rows}
+
+
+def previous_handler(uow: UnitOfWork, author_id: int | None, brand: str | None, mention_id: int) -> str | None:
+    """The person who last handled this author on this brand: "one personal manager"."""
+    if author_id is None:
+        return None
+    return uow.session.scalar(
+        select(Staff.name).join(Case, Case.assignee_id == Staff.id).join(Mention, Mention.id == Case.id)
+        .where(Mention.author_id == author_id, Case.brand == brand, Case.id != mention_id)
+        .order_by(Case.arrived_at.desc()).limit(1))
+
+
+def queue_message(uow: UnitOfWork, *, kind: str, dedupe_key: str, staff_id: int | None, case_id: int | None,
+                  now: datetime, payload: dict[str, object] | None = None) -> None:
+    """Add to the outbox unless a message with the same key was ever queued: nothing is sent twice."""
+    if uow.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+        return
+    uow.session.add(OutboxMessage(dedupe_key=dedupe_key, kind=kind, staff_id=staff_id, case_id=case_id,
+                                  payload=payload or {}, status="pending", attempts=0, not_before=now,
+                                  created_at=now))
+
+
+def staff_ids_by_name(uow: UnitOfWork, names: Iterable[str]) -> dict[str, int]:
+    wanted = list(names)
+    if not wanted:
+        return {}
+    return dict(uow.session.execute(select(Staff.name, Staff.id).where(Staff.name.in_(wanted))).tuples())
+
+
+def apply_routing(uow: UnitOfWork, case: Case, decision: RoutingDecision, now: datetime, actor: str) -> None:
+    """Assign the case as decided, record it, and queue the alert and the leads' notes."""
+    ids = staff_ids_by_name(uow, [n for n in (decision.assignee, *decision.notify_leads) if n])
+    previous = case.assignee_id
+    case.assignee_id = ids.get(decision.assignee) if decision.assignee else None
+    case.routing_note = decision.reason
+    if case.status == "new" and case.assignee_id is not None:
+        case.status = "assigned"
+    uow.session.add(CaseEvent(mention_id=case.id, kind="assigned", actor=actor, at=now,
+                              details={"assignee": decision.assignee, "reason": decision.reason,
+                                       "previous_assignee_id": previous}))
+    if case.assignee_id is not None:
+        queue_message(uow, kind="alert", dedupe_key=f"alert:{case.id}:{case.assignee_id}",
+                      staff_id=case.assignee_id, case_id=case.id, now=now)
+    for lead in decision.notify_leads:
+        queue_message(uow, kind="notice", dedupe_key=f"routing-note:{case.id}:{ids[lead]}:{now.isoformat()}",
+                      staff_id=ids[lead], case_id=case.id, now=now,
+                      payload={"notice": "routing", "reason": decision.reason})
+
+
+def open_cases(uow: UnitOfWork, config: Config, clock: Clock) -> int:
+    """Open a case for every negative mention that has none, route it and queue its alert."""
+    calendar = config.calendar()
+    response_seconds = config.sla_seconds(calendar)
+    opened = 0
+    needing = uow.session.scalars(
+        select(Mention).join(SentimentResult).outerjoin(Case, Case.id == Mention.id)
+        .options(joinedload(Mention.sentiment))
+        .where(SentimentResult.negative.is_(True), Case.id.is_(None), Mention.duplicate_of_id.is_(None),
+               Mention.brand_id.is_not(None))
+        .order_by(Mention.id))
+    for mention in list(needing):
+        now = clock()
+        brand = uow.session.scalar(select(Brand.name).where(Brand.id == mention.brand_id))
+        arrived = mention.arrived_at
+        case = Case(
+            id=mention.id, brand=brand, status="new", arrived_at=arrived,
+            deadline_at=deadline(calendar, arrived, response_seconds),
+            remind_at=deadline(calendar, arrived, response_seconds * config.sla.remind_at),
+            escalation_level=0)
+        case.next_due_at = case.remind_at
+        uow.session.add(case)
+        uow.session.add(CaseEvent(mention_id=mention.id, kind="opened", actor=SYSTEM_ACTOR, at=now,
+                                  details={"deadline": case.deadline_at.isoformat()}))
+        uow.session.flush()
+        language = mention.sentiment.language if mention.sentiment else mention.language
+        decision = route(brand or "", language, staff_members(uow, config, now), open_case_counts(uow),
+                         previous_handler(uow, mention.author_id, brand, mention.id))
+        apply_routing(uow, case, decision, now, SYSTEM_ACTOR)
+        uow.commit()
+        opened += 1
+    return opened
+
+
+def triage(uow: UnitOfWork, config: Config, classifier: SentimentClassifier, clock: Clock) -> TriageFigures:
+    classified, negative = classify_pending(uow, classifier, config.sentiment.model, clock)
+    return TriageFigures(classified, negative, open_cases(uow, config, clock))

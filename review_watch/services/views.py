@@ -1,0 +1,73 @@
+"""Read models: what a person is shown about a case, independent of how it is rendered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from review_watch.config import Config
+from review_watch.domain.business_time import business_seconds_between
+from review_watch.storage.orm import Case, Mention
+from review_watch.storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case_id: int
+    brand: str | None
+    source: str
+    source_type: str
+    url: str | None
+    author: str | None
+    rating: float | None
+    rating_max: float | None
+    language: str | None
+    title: str | None
+    text: str
+    sentiment: str | None
+    sentiment_score: float | None
+    churn_intent: bool
+    competitor: str | None
+    threat: bool
+    staff_abuse: bool
+    status: str
+    assignee: str | None
+    deadline_at: datetime
+    business_seconds_left: float  # negative: overdue by that much wall-clock time
+    routing_note: str | None
+
+
+def seconds_left(config: Config, deadline_at: datetime, now: datetime) -> float:
+    if now >= deadline_at:
+        return -(now - deadline_at).total_seconds()
+    return business_seconds_between(config.calendar(), now, deadline_at)
+
+
+def case_view(uow: UnitOfWork, config: Config, case_id: int, now: datetime) -> CaseView | None:
+    case = uow.session.scalar(
+        select(Case).options(joinedload(Case.mention).joinedload(Mention.source),
+                             joinedload(Case.mention).joinedload(Mention.author),
+                             joinedload(Case.mention).joinedload(Mention.sentiment),
+                             joinedload(Case.assignee))
+        .where(Case.id == case_id))
+    if case is None:
+        return None
+    mention, sentiment = case.mention, case.mention.sentiment
+    return CaseView(
+        case_id=case.id, brand=case.brand, source=mention.source.name, source_type=mention.source.type,
+        url=mention.url, author=mention.author.display_name if mention.author else None,
+        rating=mention.rating, rating_max=mention.rating_max,
+        language=(sentiment.language if sentiment and sentiment.language else mention.language),
+        title=mention.title, text=mention.text,
+        sentiment=sentiment.label if sentiment else None,
+        sentiment_score=sentiment.score if sentiment else None,
+        churn_intent=bool(sentiment and sentiment.churn_intent),
+        competitor=sentiment.competitor if sentiment else None,
+        threat=bool(sentiment and sentiment.threat), staff_abuse=bool(sentiment and sentiment.staff_abuse),
+        status=case.status, assignee=case.assignee.name if case.assignee else None,
+        deadline_at=case.deadline_at, business_seconds_left=seconds_left(config, case.deadline_at, now),
+        routing_note=case.routing_note,
+    )

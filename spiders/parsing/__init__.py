@@ -1,0 +1,1 @@
+"""Format helpers shared by the spiders: HTML to text, dates, encodings, feeds."""

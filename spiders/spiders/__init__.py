@@ -1,0 +1,1 @@
+"""One spider per source type; see spiders.registry for the mapping."""

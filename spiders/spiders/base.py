@@ -1,0 +1,206 @@
+"""What every Review Watch spider shares: construction, incremental paging and failure accounting."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.python.failure import Failure
+
+from spiders.items import MentionItem
+from spiders.parsing.encoding import decode_body
+
+STAT_PAGES = "review_watch/pages"
+STAT_ITEMS = "review_watch/items"
+STAT_PARSE_FAILURES = "review_watch/parse_failures"
+STAT_FETCH_FAILURES = "review_watch/fetch_failures"
+STAT_FAILURE_REASON = "review_watch/failure_reason"
+STAT_SKIPPED = "review_watch/skipped"  # removed or deleted posts, which carry no text
+STAT_STOPPED_KNOWN = "review_watch/stopped_on_known_page"
+
+MAX_PAGES_SETTING = "REVIEW_WATCH_MAX_PAGES"
+
+
+class ParseError(ValueError):
+    """A page that does not have the shape its spider expects."""
+
+
+@dataclass
+class Page:
+    items: list[MentionItem]
+    next_request: Request | None = None
+    skipped: int = 0  # records left out on purpose (removed, deleted)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ReviewWatchSpider(scrapy.Spider):
+    """Base of all spiders. Subclasses set source_type and implement parse_page."""
+
+    source_type: ClassVar[str]
+
+    def __init__(
+        self,
+        source_name: str,
+        start_url: str,
+        brand: str | None = None,
+        known_ids: Iterable[str] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=source_name, **kwargs)
+        self.source_name = source_name
+        self.start_url = start_url
+        self.brand = brand
+        self.known_ids = frozenset(known_ids)
+        self.seen_ids: set[str] = set()
+        self.pages_followed = 0
+
+    async def start(self) -> AsyncIterator[Request]:
+        yield self.first_request()
+
+    def first_request(self) -> Request:
+        return self.page_request(self.start_url)
+
+    def page_request(self, url: str, **kwargs: Any) -> Request:
+        return Request(url, callback=self.parse, errback=self.on_fetch_error, **kwargs)
+
+    def parse_page(self, response: Response) -> Page:
+        raise NotImplementedError
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[MentionItem | Request]:
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value(STAT_PAGES)
+        try:
+            page = self.parse_page(response)
+        except Exception as exc:  # any parse error is recorded, never raised
+            self.record_parse_failure(response.url, exc)
+            return
+        brings_new = False
+        for item in page.items:
+            if item.external_id not in self.known_ids and item.external_id not in self.seen_ids:
+                brings_new = True
+            self.seen_ids.add(item.external_id)
+            stats.inc_value(STAT_ITEMS)
+            yield item
+        if page.skipped:
+            stats.inc_value(STAT_SKIPPED, page.skipped)
+        if page.next_request is None:
+            return
+        if not brings_new:
+            stats.inc_value(STAT_STOPPED_KNOWN)
+            self.logger.info("%s: stopping at %s, the page brought nothing new", self.source_name, response.url)
+            return
+        max_pages = self.crawler.settings.getint(MAX_PAGES_SETTING, 100)
+        self.pages_followed += 1
+        if self.pages_followed >= max_pages:
+            self.logger.info("%s: stopping after %d pages (%s)", self.source_name, max_pages, MAX_PAGES_SETTING)
+            return
+        yield page.next_request
+
+    def record_parse_failure(self, url: str, exc: BaseException) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        reason = f"cannot parse {url}: {type(exc).__name__}: {_one_line(str(exc))}"
+        stats.inc_value(STAT_PARSE_FAILURES)
+        stats.set_value(STAT_FAILURE_REASON, reason)
+        self.logger.error("%s: %s", self.source_name, reason)
+
+    def on_fetch_error(self, failure: Failure) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else self.start_url
+        reason = f"cannot fetch {url}: {_failure_reason(failure)}"
+        stats.inc_value(STAT_FETCH_FAILURES)
+        stats.set_value(STAT_FAILURE_REASON, reason)
+        self.logger.error("%s: %s", self.source_name, reason)
+
+
+def _failure_reason(failure: Failure) -> str:
+    if failure.check(HttpError):
+        response = failure.value.response
+        return f"HTTP {response.status}"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return "timed out"
+    if failure.check(DNSLookupError):
+        return "DNS lookup failed"
+    return f"{failure.type.__name__ if failure.type else 'error'}: {_one_line(failure.getErrorMessage())}"
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()[:300]
+
+
+def response_charset(response: Response) -> str | None:
+    """The charset the Content-Type header declares, if any."""
+    found = re.search(rb"charset=[\"']?([\w.:-]+)", response.headers.get("Content-Type") or b"")
+    return found.group(1).decode("ascii") if found else None
+
+
+def response_text(response: Response) -> str:
+    return decode_body(response.body, response_charset(response))
+
+
+def response_json(response: Response) -> Any:
+    """The JSON body; ParseError when it is not JSON."""
+    try:
+        return json.loads(response.body)
+    except ValueError as exc:
+        raise ParseError(f"invalid JSON: {exc}") from exc
+
+
+def require_complete_html(html: str) -> None:
+    if not re.search(r"</html\s*>\s*$", html[-4096:], re.IGNORECASE):
+        raise ParseError("truncated page: no closing </html>")
+
+
+def with_query(url: str, **params: str | int | None) -> str:
+    """url with the given query parameters set (None removes one), others kept in order."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query += [(k, str(v)) for k, v in params.items() if v is not None]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def query_value(url: str, name: str) -> str | None:
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if key == name:
+            return value
+    return None
+
+
+def dig(data: Any, *path: str | int) -> Any:
+    """data[path[0]][path[1]]..., or None where any step is missing."""
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(data, list) or not -len(data) <= step < len(data):
+                return None
+        elif not isinstance(data, dict):
+            return None
+        data = data[step] if isinstance(step, int) else data.get(step)
+    return data
+
+
+def as_float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def language_code(value: Any) -> str | None:
+    """The ISO 639-1 part of a language tag ("pt-BR" -> "pt"), or None."""
+    if not isinstance(value, str):
+        return None
+    code = re.split(r"[-_]", value.strip(), maxsplit=1)[0].lower()
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None

@@ -1,0 +1,1 @@
+"""Review Watch test suite."""

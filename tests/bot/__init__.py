@@ -1,0 +1,1 @@
+"""Tests of the Telegram bot and of the Bot API stand-in."""
