@@ -104,14 +104,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_bot(args: argparse.Namespace) -> int:
     from bot.app import run_bot
 
-    run_bot(_app(args))
+    run_bot(_app(args), resolve_config_path(args.config))
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run_bot
 
-    run_bot(_app(args), crawl_every=True)
+    run_bot(_app(args), resolve_config_path(args.config), crawl_every=True)
     return 0
 
 

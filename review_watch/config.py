@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +27,7 @@ from review_watch.domain.business_time import (
     parse_hours_period,
     validate_periods,
 )
+from review_watch.domain.cases import EscalationLevel, ResponsePolicy
 
 SOURCE_TYPES = ("trustpilot", "appstore", "googleplay", "reddit", "hackernews", "mastodon", "bluesky", "rss",
                 "schemaorg")
@@ -56,6 +58,8 @@ class TelegramConfig(_Strict):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: str | None = None
+    send_interval: float = Field(default=1.0, gt=0)  # seconds between two looks at the outbox
+    tick_interval: float = Field(default=30.0, gt=0, le=60)  # seconds between two scheduler checks
 
 
 class SentimentConfig(_Strict):
@@ -77,7 +81,7 @@ class CalendarConfig(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (expected an IANA name like 'Europe/Stockholm')")
+            raise ValueError(f"unknown time zone {value!r} (expected an IANA name like 'Europe/Stockholm')") from None
         return value
 
     @field_validator("hours")
@@ -87,9 +91,10 @@ class CalendarConfig(_Strict):
             if day not in WEEKDAYS:
                 raise ValueError(f"unknown day {day!r} (expected one of {', '.join(WEEKDAYS)})")
             try:
-                validate_periods(day, [parse_hours_period(p) for p in periods])
+                parsed = [parse_hours_period(p) for p in periods]
             except ValueError as exc:
                 raise ValueError(f"{day}: {exc}") from None
+            validate_periods(day, parsed)
         return value
 
     @field_validator("holidays")
@@ -119,11 +124,15 @@ def _duration(value: str) -> str:
     return value
 
 
+def _optional_duration(value: str | None) -> str | None:
+    return None if value is None else _duration(value)
+
+
 class EscalationLevelConfig(_Strict):
-    after: str = "0 business hours"  # business time after the deadline
+    after: str | None = None  # business time after the deadline; none: at the deadline
     leads: tuple[str, ...] = ()  # staff names; empty: every lead of the brand
 
-    _after = field_validator("after")(_duration)
+    _after = field_validator("after")(_optional_duration)
 
 
 class SlaConfig(_Strict):
@@ -213,12 +222,27 @@ class Config(_Strict):
                     raise _RefError(f"sla.escalation[{i}].leads", f"staff member {lead!r} is not defined")
         return self
 
+    @cached_property
+    def _built_calendars(self) -> dict[str, BusinessCalendar]:
+        return {c.name: c.build() for c in self.calendars}
+
     def calendar(self, name: str | None = None) -> BusinessCalendar:
         wanted = name or self.sla.calendar
-        for calendar in self.calendars:
-            if calendar.name == wanted:
-                return calendar.build()
-        raise ConfigError(f"unknown calendar {wanted!r} (defined: {', '.join(c.name for c in self.calendars)})")
+        if wanted not in self._built_calendars:
+            raise ConfigError(f"unknown calendar {wanted!r} (defined: {', '.join(self._built_calendars)})")
+        return self._built_calendars[wanted]
+
+    @cached_property
+    def response_policy(self) -> ResponsePolicy:
+        calendar = self.calendar()
+        day_hours = self.business_day_hours(calendar)
+        return ResponsePolicy(
+            calendar=calendar, response_seconds=self.sla_seconds(calendar), business_day_hours=day_hours,
+            remind_fraction=self.sla.remind_at,
+            waiting_business_days=self.sla_seconds(calendar, self.sla.waiting) / (day_hours * 3600),
+            levels=tuple(EscalationLevel(self.sla_seconds(calendar, level.after) if level.after else 0.0,
+                                         level.leads)
+                         for level in self.sla.escalation))
 
     def business_day_hours(self, calendar: BusinessCalendar) -> float:
         return self.sla.business_day_hours or default_business_day_hours(calendar)

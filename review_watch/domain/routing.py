@@ -78,7 +78,8 @@ def _lead_decision(brand: str, reason: str, staff: Sequence[StaffMember],
                    open_cases: Mapping[str, int]) -> RoutingDecision:
     leads = [m for m in staff if m.role == "lead" and m.contactable]
     brand_leads = [m for m in leads if m.covers(brand)]
-    pool, rule = (brand_leads, "lead_of_brand") if brand_leads else (leads, "any_lead")
+    rule: RoutingRule = "lead_of_brand" if brand_leads else "any_lead"
+    pool = brand_leads or leads
     if not pool:
         return RoutingDecision(None, (), f"{reason}; no reachable lead either", "nobody")
     on_duty = [m for m in pool if m.on_duty]

@@ -11,9 +11,11 @@ from sqlalchemy.orm import joinedload
 
 from review_watch.clock import Clock
 from review_watch.config import Config
-from review_watch.domain.business_time import deadline, is_open
+from review_watch.domain import cases as domain
+from review_watch.domain.business_time import is_open
 from review_watch.domain.routing import RoutingDecision, StaffMember, route
-from review_watch.storage.orm import Brand, Case, CaseEvent, Mention, OutboxMessage, SentimentResult, Staff
+from review_watch.services.policy import reschedule
+from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage, SentimentResult, Staff
 from review_watch.storage.unit_of_work import UnitOfWork
 from sentiment import Judgement, SentimentClassifier, TextToJudge
 
@@ -124,33 +126,30 @@ def apply_routing(uow: UnitOfWork, case: Case, decision: RoutingDecision, now: d
 
 def open_cases(uow: UnitOfWork, config: Config, clock: Clock) -> int:
     """Open a case for every negative mention that has none, route it and queue its alert."""
-    calendar = config.calendar()
-    response_seconds = config.sla_seconds(calendar)
     opened = 0
     needing = uow.session.scalars(
         select(Mention).join(SentimentResult).outerjoin(Case, Case.id == Mention.id)
-        .options(joinedload(Mention.sentiment))
+        .options(joinedload(Mention.sentiment), joinedload(Mention.brand))
         .where(SentimentResult.negative.is_(True), Case.id.is_(None), Mention.duplicate_of_id.is_(None),
                Mention.brand_id.is_not(None))
         .order_by(Mention.id))
     for mention in list(needing):
         now = clock()
-        brand = uow.session.scalar(select(Brand.name).where(Brand.id == mention.brand_id))
-        arrived = mention.arrived_at
-        case = Case(
-            id=mention.id, brand=brand, status="new", arrived_at=arrived,
-            deadline_at=deadline(calendar, arrived, response_seconds),
-            remind_at=deadline(calendar, arrived, response_seconds * config.sla.remind_at),
-            escalation_level=0)
-        case.next_due_at = case.remind_at
+        clock_rules = domain.open_case(config.response_policy, mention.arrived_at)
+        case = Case(id=mention.id, brand=mention.brand.name if mention.brand else None, status="new",
+                    arrived_at=mention.arrived_at, deadline_at=clock_rules.deadline,
+                    remind_at=clock_rules.remind_at, escalation_level=0)
         uow.session.add(case)
         uow.session.add(CaseEvent(mention_id=mention.id, kind="opened", actor=SYSTEM_ACTOR, at=now,
                                   details={"deadline": case.deadline_at.isoformat()}))
         uow.session.flush()
         language = mention.sentiment.language if mention.sentiment else mention.language
-        decision = route(brand or "", language, staff_members(uow, config, now), open_case_counts(uow),
-                         previous_handler(uow, mention.author_id, brand, mention.id))
+        decision = route(case.brand or "", language, staff_members(uow, config, now), open_case_counts(uow),
+                         previous_handler(uow, mention.author_id, case.brand, mention.id))
         apply_routing(uow, case, decision, now, SYSTEM_ACTOR)
+        uow.session.flush()
+        uow.session.refresh(case, ["assignee"])
+        reschedule(config, case, now)
         uow.commit()
         opened += 1
     return opened

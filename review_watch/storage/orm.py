@@ -181,6 +181,8 @@ class Case(Base):
     answered_at: Mapped[datetime | None]  # a reply stops the response clock
     resolved_at: Mapped[datetime | None]
     snoozed_until: Mapped[datetime | None]
+    resume_status: Mapped[str | None] = mapped_column(String(20))  # where a snoozed case returns
+    waiting_since: Mapped[datetime | None]
     routing_note: Mapped[str | None] = mapped_column(Text)
     alert_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     alert_message_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -8,18 +8,21 @@ import re
 import lxml.html
 from lxml import etree
 
-_BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 header "
-    "hr li main nav ol p pre section table td th tr ul".split()
-)
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
+    "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre",
+    "section", "table", "td", "th", "tr", "ul",
+})
 _DROPPED_TAGS = ("script", "style", "noscript", "template")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TAG_HINT = re.compile(r"<[A-Za-z!/]")
 
 
-def tidy_whitespace(text: str) -> str:
+def tidy_whitespace(text: str | None) -> str:
     """Collapse runs of spaces, trim each line, keep at most one blank line between paragraphs."""
+    if not text:
+        return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

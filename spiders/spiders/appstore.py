@@ -11,7 +11,7 @@ from scrapy.http import Response
 from spiders.items import MentionItem
 from spiders.parsing.dates import parse_datetime
 from spiders.parsing.feeds import parse_feed
-from spiders.parsing.text import plain_text
+from spiders.parsing.text import tidy_whitespace
 from spiders.spiders.base import Page, ParseError, ReviewWatchSpider, as_float, dig, response_json
 
 RATING_MAX = 5.0
@@ -48,8 +48,8 @@ class AppStoreSpider(ReviewWatchSpider):
                 author_id=_author_id(dig(entry, "author", "uri", "label")),
                 published_at=parse_datetime(dig(entry, "updated", "label")),
                 rating=as_float(dig(entry, "im:rating", "label")),
-                title=plain_text(dig(entry, "title", "label")) or None,
-                text=plain_text(dig(entry, "content", "label")),
+                title=tidy_whitespace(dig(entry, "title", "label")) or None,
+                text=tidy_whitespace(dig(entry, "content", "label")),
                 raw=entry,
             )
             # Old feeds put the app itself first: an entry without a rating is not a review.
@@ -74,8 +74,8 @@ class AppStoreSpider(ReviewWatchSpider):
                 author=entry.author,
                 published_at=parse_datetime(entry.updated or entry.published),
                 rating=as_float(entry.fields.get("rating")),
-                title=plain_text(entry.title) or None,
-                text=plain_text(entry.fields.get("content") or entry.content),
+                title=tidy_whitespace(entry.title) or None,
+                text=tidy_whitespace(entry.fields.get("content") or entry.content),
                 raw={"fields": entry.fields},
             )
             for entry in feed.entries
@@ -85,7 +85,7 @@ class AppStoreSpider(ReviewWatchSpider):
 
     def _from_web_json(self, response: Response, data: dict[str, Any]) -> Page:
         app = re.search(r"/v1/catalog/(\w+)/apps/(\d+)/", response.url)
-        app_url = f"https://apps.apple.com/{app.group(1)}/app/id{app.group(2)}?see-all=reviews" if app else None
+        app_url = f"https://apps.apple.com/{app[1]}/app/id{app[2]}?see-all=reviews" if app else None
         items = []
         for record in data["data"]:
             attributes = record.get("attributes") or {}
@@ -96,8 +96,8 @@ class AppStoreSpider(ReviewWatchSpider):
                     author=attributes.get("userName"),
                     published_at=parse_datetime(attributes.get("date")),
                     rating=as_float(attributes.get("rating")),
-                    title=plain_text(attributes.get("title")) or None,
-                    text=plain_text(attributes.get("review")),
+                    title=tidy_whitespace(attributes.get("title")) or None,
+                    text=tidy_whitespace(attributes.get("review")),
                     raw=record,
                 )
             )

@@ -96,12 +96,12 @@ class ReviewWatchSpider(scrapy.Spider):
             return
         if not brings_new:
             stats.inc_value(STAT_STOPPED_KNOWN)
-            self.logger.info("%s: stopping at %s, the page brought nothing new", self.source_name, response.url)
+            self.logger.info("%s: stopping at %s: nothing new", self.source_name, response.url)
             return
         max_pages = self.crawler.settings.getint(MAX_PAGES_SETTING, 100)
         self.pages_followed += 1
         if self.pages_followed >= max_pages:
-            self.logger.info("%s: stopping after %d pages (%s)", self.source_name, max_pages, MAX_PAGES_SETTING)
+            self.logger.info("%s: stopping after %d pages", self.source_name, max_pages)
             return
         yield page.next_request
 
@@ -126,8 +126,8 @@ class ReviewWatchSpider(scrapy.Spider):
 
 def _failure_reason(failure: Failure) -> str:
     if failure.check(HttpError):
-        response = failure.value.response
-        return f"HTTP {response.status}"
+        response = getattr(failure.value, "response", None)
+        return f"HTTP {getattr(response, 'status', '?')}"
     if failure.check(TimeoutError, TCPTimedOutError):
         return "timed out"
     if failure.check(DNSLookupError):
@@ -157,8 +157,12 @@ def response_json(response: Response) -> Any:
         raise ParseError(f"invalid JSON: {exc}") from exc
 
 
+_HTML_END = re.compile(r"</html\s*>(?:\s|<!--.*?-->)*$", re.IGNORECASE | re.DOTALL)
+
+
 def require_complete_html(html: str) -> None:
-    if not re.search(r"</html\s*>\s*$", html[-4096:], re.IGNORECASE):
+    """ParseError unless the page ends with </html> (comments after it allowed): a cut-off download."""
+    if not _HTML_END.search(html[-16384:]):
         raise ParseError("truncated page: no closing </html>")
 
 

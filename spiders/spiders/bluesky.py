@@ -8,7 +8,7 @@ from scrapy.http import Response
 
 from spiders.items import MentionItem
 from spiders.parsing.dates import parse_datetime
-from spiders.parsing.text import plain_text
+from spiders.parsing.text import tidy_whitespace
 from spiders.spiders.base import (
     Page,
     ParseError,
@@ -57,7 +57,7 @@ class BlueskySpider(ReviewWatchSpider):
             rating=None,
             rating_max=None,
             title=None,
-            text=plain_text(record.get("text")),
+            text=tidy_whitespace(record.get("text")),
             language=language_code(langs[0]) if langs else None,
             raw=post,
         )

@@ -10,7 +10,7 @@ from scrapy.http import FormRequest, Request, Response
 
 from spiders.items import MentionItem
 from spiders.parsing.dates import parse_datetime
-from spiders.parsing.text import plain_text
+from spiders.parsing.text import tidy_whitespace
 from spiders.spiders.base import Page, ParseError, ReviewWatchSpider, as_float, dig, query_value
 
 RPC_ID = "UsvDTd"
@@ -73,7 +73,7 @@ class GooglePlaySpider(ReviewWatchSpider):
             rating=as_float(dig(review, 2)),
             rating_max=RATING_MAX,
             title=None,
-            text=plain_text(dig(review, 4)),
+            text=tidy_whitespace(dig(review, 4)),
             raw={"review": review},
         )
 

@@ -22,8 +22,9 @@ class HackerNewsSpider(ReviewWatchSpider):
         if isinstance(data, dict) and isinstance(data.get("hits"), list):
             items = [self._from_hit(hit) for hit in data["hits"]]
             page, pages = data.get("page"), data.get("nbPages")
-            has_next = isinstance(page, int) and isinstance(pages, int) and page + 1 < pages
-            next_request = self.page_request(with_query(response.url, page=page + 1)) if has_next else None
+            next_request = None
+            if isinstance(page, int) and isinstance(pages, int) and page + 1 < pages:
+                next_request = self.page_request(with_query(response.url, page=page + 1))
             return Page(items, next_request)
         if isinstance(data, dict) and "id" in data and "children" in data:
             return Page([self._from_item(node) for node in _walk(data)])

@@ -9,7 +9,7 @@ from scrapy.http import Response
 
 from spiders.items import MentionItem
 from spiders.parsing.dates import parse_datetime
-from spiders.parsing.text import html_to_text, plain_text
+from spiders.parsing.text import html_to_text, tidy_whitespace
 from spiders.spiders.base import Page, ParseError, ReviewWatchSpider, language_code, response_json
 
 _LINK = re.compile(r"<([^>]+)>\s*;\s*rel=\"?([^\";]+)\"?")
@@ -29,7 +29,7 @@ class MastodonSpider(ReviewWatchSpider):
     def _item(self, status: dict[str, Any]) -> MentionItem:
         account = status.get("account") or {}
         text = html_to_text(status.get("content"))
-        warning = plain_text(status.get("spoiler_text"))
+        warning = tidy_whitespace(status.get("spoiler_text"))
         return MentionItem(
             source=self.source_name,
             source_type=self.source_type,

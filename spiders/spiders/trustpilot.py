@@ -11,7 +11,7 @@ from scrapy.http import Response
 
 from spiders.items import MentionItem
 from spiders.parsing.dates import parse_datetime
-from spiders.parsing.text import html_to_text, plain_text
+from spiders.parsing.text import html_to_text, tidy_whitespace
 from spiders.spiders.base import (
     Page,
     ParseError,
@@ -72,8 +72,8 @@ class TrustpilotSpider(ReviewWatchSpider):
             author_id=dig(review, "consumer", "id"),
             published_at=parse_datetime(dig(review, "dates", "publishedDate")),
             rating=as_float(review.get("rating")),
-            title=plain_text(review.get("title")) or None,
-            text=plain_text(review.get("text")),
+            title=tidy_whitespace(review.get("title")) or None,
+            text=tidy_whitespace(review.get("text")),
             language=language_code(review.get("language")),
             raw=review,
         )
@@ -96,8 +96,8 @@ class TrustpilotSpider(ReviewWatchSpider):
                         author=author.get("name") if isinstance(author, dict) else author,
                         published_at=parse_datetime(node.get("datePublished")),
                         rating=as_float(dig(node, "reviewRating", "ratingValue")),
-                        title=plain_text(node.get("headline")) or None,
-                        text=plain_text(node.get("reviewBody")),
+                        title=tidy_whitespace(node.get("headline")) or None,
+                        text=tidy_whitespace(node.get("reviewBody")),
                         language=language_code(node.get("inLanguage")),
                         raw=node,
                     )
@@ -119,7 +119,7 @@ class TrustpilotSpider(ReviewWatchSpider):
             items.append(
                 self._item(
                     link.split("?")[0].rstrip("/").rsplit("/", 1)[-1],
-                    author=plain_text(card.css("[data-consumer-name-typography] ::text").get()) or None,
+                    author=tidy_whitespace(card.css("[data-consumer-name-typography] ::text").get()) or None,
                     published_at=parse_datetime(card.css("time::attr(datetime)").get()),
                     rating=as_float(rating),
                     title=html_to_text(card.css("[data-service-review-title-typography]").get()) or None,

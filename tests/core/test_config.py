@@ -36,13 +36,16 @@ MISTAKES = [
         "staff[3].telegram_id: this key is required", id="staff without telegram_id"),
     pytest.param(
         {"extra": '\n[[calendars]]\nname = "late"\ntimezone = "UTC"\nhours = { mon = ["09:00-25:00"] }\n'},
-        "calendars[2].hours: mon:", id="calendar with 25:00"),
+        "calendars[2].hours: mon: hours period '09:00-25:00': hour must be 00..24",
+        id="calendar with 25:00"),
     pytest.param(
         {"sources": source_block("globex-tp", "trustpilot", "https://example.com", brand="Globex")},
         "sources[0].brand: brand 'Globex' of source 'globex-tp' is not defined in [[brands]]",
         id="undefined brand"),
     pytest.param(
-        {"response": "1 fortnight"}, "sla.response:", id="bad SLA duration"),
+        {"response": "1 fortnight"},
+        "sla.response: duration '1 fortnight' must look like 'N business days|hours|minutes|seconds'",
+        id="bad SLA duration"),
     pytest.param(
         {"extra": '\n[[calendars]]\nname = "mars"\ntimezone = "Mars/Olympus"\nhours = {}\n'},
         "calendars[2].timezone: unknown time zone 'Mars/Olympus'", id="unknown zone"),
@@ -52,7 +55,8 @@ MISTAKES = [
     pytest.param(
         {"extra": '\n[[calendars]]\nname = "o"\ntimezone = "UTC"\n'
                   'hours = { mon = ["09:00-13:00", "12:00-18:00"] }\n'},
-        "calendars[2].hours: mon:", id="overlapping periods"),
+        "calendars[2].hours: hours for mon: periods 09:00-13:00 and 12:00-18:00 overlap",
+        id="overlapping periods"),
     pytest.param({"sla_calendar": "nowhere"}, "sla.calendar: calendar 'nowhere' is not defined",
                  id="undefined sla calendar"),
 ]

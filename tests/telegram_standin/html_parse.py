@@ -51,9 +51,7 @@ def _byte_offset(text: str, index: int) -> int:
 def _decode_entity(text: str, i: int) -> tuple[str, int]:
     match = _ENTITY.match(text, i)
     if match is None:
-        raise HtmlParseError(
-            f"Character '&' must be escaped as &amp; at byte offset {_byte_offset(text, i)}"
-        )
+        raise HtmlParseError(f"Character '&' must be escaped as &amp; at byte offset {_byte_offset(text, i)}")
     decimal, hexadecimal, name = match.groups()
     if name is not None:
         if name not in NAMED_ENTITIES:
@@ -77,7 +75,9 @@ def _read_attrs(text: str, i: int, tag: str, tag_byte: int) -> tuple[dict[str, s
             return attrs, i + 1
         name_match = _ATTR_NAME.match(text, i)
         if name_match is None:
-            raise HtmlParseError(f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(text, i)}')
+            raise HtmlParseError(
+                f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(text, i)}'
+            )
         attr = name_match.group().lower()
         i = name_match.end()
         while i < n and text[i] in " \t\n\r":
@@ -101,7 +101,9 @@ def _read_attrs(text: str, i: int, tag: str, tag_byte: int) -> tuple[dict[str, s
                     decoded, i = _decode_entity(text, i)
                     value_chars.append(decoded)
                 elif text[i] == "<":
-                    raise HtmlParseError(f"Unexpected '<' in an attribute at byte offset {_byte_offset(text, i)}")
+                    raise HtmlParseError(
+                        f"Unexpected '<' in an attribute at byte offset {_byte_offset(text, i)}"
+                    )
                 else:
                     value_chars.append(text[i])
                     i += 1
@@ -139,7 +141,7 @@ def _entity_for(tag: _Open, length: int, parent: _Open | None) -> dict[str, Any]
 
 
 def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
-    """The plain text and the entities Telegram would make of ``text``, leading/trailing whitespace trimmed."""
+    """The plain text and entities Telegram makes of ``text``, surrounding whitespace trimmed."""
     out: list[str] = []
     out_len = 0
     stack: list[_Open] = []
@@ -154,7 +156,9 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             out_len += utf16_len(decoded)
             continue
         if c == ">":
-            raise HtmlParseError(f"Character '>' must be escaped as &gt; at byte offset {_byte_offset(text, i)}")
+            raise HtmlParseError(
+                f"Character '>' must be escaped as &gt; at byte offset {_byte_offset(text, i)}"
+            )
         if c != "<":
             out.append(c)
             out_len += 2 if ord(c) > 0xFFFF else 1
@@ -175,7 +179,8 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             top = stack.pop()
             if name != top.name:
                 raise HtmlParseError(
-                    f'Unmatched end tag at byte offset {tag_byte}, expected "</{top.name}>", found "</{name}>"'
+                    f"Unmatched end tag at byte offset {tag_byte}, "
+                    f'expected "</{top.name}>", found "</{name}>"'
                 )
             entity = _entity_for(top, out_len - top.offset, stack[-1] if stack else None)
             if entity is not None and out_len > top.offset:
@@ -191,7 +196,7 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
         if name == "span" and attrs.get("class") != "tg-spoiler":
             raise HtmlParseError(f'Unsupported start tag "span" at byte offset {tag_byte}')
         if name == "tg-emoji" and not attrs.get("emoji-id"):
-            raise HtmlParseError(f'Custom emoji tag without emoji-id at byte offset {tag_byte}')
+            raise HtmlParseError(f"Custom emoji tag without emoji-id at byte offset {tag_byte}")
         if name == "blockquote" and any(s.name == "blockquote" for s in stack):
             raise HtmlParseError(f"Nested blockquote at byte offset {tag_byte}")
         stack.append(_Open(name, tag_byte, out_len, attrs))

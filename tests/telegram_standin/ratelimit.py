@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -25,16 +25,22 @@ class TokenBucket:
         self.tokens -= 1
 
 
-@dataclass
 class RateLimits:
     """Telegram's published limits; ``private_burst`` is how many quick messages one chat tolerates."""
 
-    private_per_second: float = 1.0
-    private_burst: float = 3.0
-    group_per_minute: float = 20.0
-    global_per_second: float = 30.0
-    _global: TokenBucket | None = None
-    _chats: dict[int | str, TokenBucket] = field(default_factory=dict)
+    def __init__(
+        self,
+        private_per_second: float = 1.0,
+        private_burst: float = 3.0,
+        group_per_minute: float = 20.0,
+        global_per_second: float = 30.0,
+    ) -> None:
+        self.private_per_second = private_per_second
+        self.private_burst = private_burst
+        self.group_per_minute = group_per_minute
+        self.global_per_second = global_per_second
+        self._global: TokenBucket | None = None
+        self._chats: dict[int | str, TokenBucket] = {}
 
     def retry_after(self, chat_id: int | str, is_group: bool, now: float) -> int:
         """0 when the message may go now (and counts it), else the whole seconds to wait."""

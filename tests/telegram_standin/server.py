@@ -25,9 +25,16 @@ CALLBACK_ANSWER_LIMIT = 200
 _TOKEN_FORMAT = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _BUTTON_ACTIONS = {
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat",
-    "copy_text", "callback_game", "pay",
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
 }
 SUPERGROUP_MIN_ID = -1_000_000_000_000
 FAILURES = {
@@ -274,6 +281,7 @@ class BotApiStandIn:
 
     @staticmethod
     def _check_text(text: str, parse_mode: str | None, limit: int, what: str) -> None:
+        parse_mode = parse_mode or None
         if parse_mode is not None and parse_mode.lower() in ("markdown", "markdownv2"):
             raise bad_request(f"the stand-in checks only HTML, not parse_mode {parse_mode}")
         if parse_mode is not None and parse_mode.lower() != "html":
@@ -322,7 +330,8 @@ class BotApiStandIn:
                 raise ApiError(status, description.format(retry_after=rule.retry_after), parameters)
         if chat_id is None:
             return delay
-        state = self.chats.get(self._chat_key(chat_id))
+        key = self._chat_key(chat_id)
+        state = self.chats.get(key) if isinstance(key, int) else None
         if state is not None and state.migrated_to is not None:
             raise ApiError(
                 400,
@@ -349,7 +358,9 @@ class BotApiStandIn:
         return int(text) if re.fullmatch(r"-?[0-9]+", text) else text
 
     def _user(self, user_id: int, **details: Any) -> dict[str, Any]:
-        user = self.users.setdefault(user_id, {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"})
+        user = self.users.setdefault(
+            user_id, {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+        )
         user.update({k: v for k, v in details.items() if v is not None})
         return user
 
@@ -370,16 +381,16 @@ class BotApiStandIn:
     def _chat(self, chat_id: Any) -> ChatState:
         key = self._chat_key(chat_id)
         if isinstance(key, str):
-            for state in self.chats.values():
-                if "@" + state.chat.get("username", "") == key:
-                    return state
+            for known in self.chats.values():
+                if "@" + known.chat.get("username", "") == key:
+                    return known
             raise bad_request("chat not found")
         state = self.chats.get(key)
-        if state is None:
-            if self.require_known_chats:
-                raise bad_request("chat not found")
-            state = self._new_chat(key)
-        return state
+        if state is not None:
+            return state
+        if self.require_known_chats:
+            raise bad_request("chat not found")
+        return self._new_chat(key)
 
     def _bot_message(self, params: dict[str, Any]) -> tuple[ChatState, int, dict[str, Any]]:
         state = self._chat(params["chat_id"])
@@ -399,7 +410,12 @@ class BotApiStandIn:
 
     def _log_sent(self, method: str, state: ChatState, message_id: int, **extra: Any) -> None:
         self.sent.append(
-            {"t": round(self._now(), 4), "method": method, "chat_id": state.chat["id"], "message_id": message_id}
+            {
+                "t": round(self._now(), 4),
+                "method": method,
+                "chat_id": state.chat["id"],
+                "message_id": message_id,
+            }
             | extra
         )
 
@@ -407,7 +423,7 @@ class BotApiStandIn:
     def _text_fields(params: dict[str, Any], key: str, entities_key: str) -> dict[str, Any]:
         text = params[key]
         if params.get("parse_mode"):
-            plain, entities = parse_html(text)
+            plain, entities = parse_html(text)  # already checked by _check_text
         else:
             plain, entities = text.strip(), params.get(entities_key, [])
         fields: dict[str, Any] = {key: plain}
@@ -423,8 +439,9 @@ class BotApiStandIn:
     async def _get_updates(self, params: dict[str, Any]) -> Any:
         if self.webhook.get("url"):
             raise ApiError(
-                409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
-                "delete the webhook first"
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+                "delete the webhook first",
             )
         offset = int(params.get("offset", 0))
         limit = min(max(int(params.get("limit", 100)), 1), 100)
@@ -436,6 +453,7 @@ class BotApiStandIn:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         self._poll_generation += 1
         generation = self._poll_generation
+        self._wake_pollers()
         deadline = time.monotonic() + timeout
         while True:
             pending = [u for u in self.updates if not allowed or any(k in u for k in allowed)]
@@ -446,8 +464,9 @@ class BotApiStandIn:
                 await asyncio.wait_for(changed.wait(), deadline - time.monotonic())
             if generation != self._poll_generation:
                 raise ApiError(
-                    409, "Conflict: terminated by other getUpdates request; make sure that only one bot "
-                    "instance is running"
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot "
+                    "instance is running",
                 )
 
     async def _send_message(self, params: dict[str, Any]) -> Any:
@@ -458,12 +477,16 @@ class BotApiStandIn:
             "date": int(time.time()),
             **self._text_fields(params, "text", "entities"),
         }
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
+        if params.get("reply_markup", {}).get("inline_keyboard"):
+            message["reply_markup"] = params["reply_markup"]  # Message shows inline keyboards only
         self._store(state, message)
         state.sent_html[message["message_id"]] = params["text"]
         self._log_sent(
-            "sendMessage", state, message["message_id"], html=params["text"], text=message["text"],
+            "sendMessage",
+            state,
+            message["message_id"],
+            html=params["text"],
+            text=message["text"],
             reply_markup=params.get("reply_markup"),
         )
         return message
@@ -487,16 +510,23 @@ class BotApiStandIn:
             "chat": state.chat,
             "date": int(time.time()),
             "photo": [
-                {"file_id": file_id, "file_unique_id": file_id, "width": width, "height": height,
-                 "file_size": size}
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "width": width,
+                    "height": height,
+                    "file_size": size,
+                }
             ],
         }
         if params.get("caption"):
             message.update(self._text_fields(params, "caption", "caption_entities"))
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
+        if params.get("reply_markup", {}).get("inline_keyboard"):
+            message["reply_markup"] = params["reply_markup"]  # Message shows inline keyboards only
         self._store(state, message)
-        self._log_sent("sendPhoto", state, message["message_id"], photo=file_id, caption=message.get("caption"))
+        self._log_sent(
+            "sendPhoto", state, message["message_id"], photo=file_id, caption=message.get("caption")
+        )
         return message
 
     async def _edit_message_text(self, params: dict[str, Any]) -> Any:
@@ -522,7 +552,12 @@ class BotApiStandIn:
         state.sent_html[message_id] = params["text"]
         state.edit_counts[message_id] = state.edit_counts.get(message_id, 0) + 1
         self._log_sent(
-            "editMessageText", state, message_id, html=params["text"], text=fields["text"], reply_markup=markup
+            "editMessageText",
+            state,
+            message_id,
+            html=params["text"],
+            text=fields["text"],
+            reply_markup=markup,
         )
         return message
 
@@ -612,7 +647,13 @@ class BotApiStandIn:
     async def _get_chat(self, params: dict[str, Any]) -> Any:
         state = self._chat(params["chat_id"])
         gifts = dict.fromkeys(
-            ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels"),
+            (
+                "unlimited_gifts",
+                "limited_gifts",
+                "unique_gifts",
+                "premium_subscription",
+                "gifts_from_channels",
+            ),
             False,
         )
         return state.chat | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
@@ -744,7 +785,9 @@ class BotApiStandIn:
         body = await self._body(request)
         try:
             user = self._user(
-                int(body["user_id"]), first_name=body.get("first_name"), username=body.get("username"),
+                int(body["user_id"]),
+                first_name=body.get("first_name"),
+                username=body.get("username"),
                 language_code=body.get("language_code"),
             )
         except (KeyError, ValueError, TypeError) as exc:
@@ -757,15 +800,23 @@ class BotApiStandIn:
         body = await self._body(request)
         try:
             update = self.inject_message(
-                int(body["user_id"]), str(body["text"]), chat_id=body.get("chat_id"),
-                reply_to_message_id=body.get("reply_to_message_id"), first_name=body.get("first_name"),
-                username=body.get("username"), language_code=body.get("language_code"),
+                int(body["user_id"]),
+                str(body["text"]),
+                chat_id=body.get("chat_id"),
+                reply_to_message_id=body.get("reply_to_message_id"),
+                first_name=body.get("first_name"),
+                username=body.get("username"),
+                language_code=body.get("language_code"),
             )
         except (KeyError, ValueError, TypeError, ApiError) as exc:
             return self._control_error(f"cannot inject message: {exc}")
         message = update["message"]
         return web.json_response(
-            {"update_id": update["update_id"], "message_id": message["message_id"], "chat_id": message["chat"]["id"]}
+            {
+                "update_id": update["update_id"],
+                "message_id": message["message_id"],
+                "chat_id": message["chat"]["id"],
+            }
         )
 
     async def c_callback(self, request: web.Request) -> web.Response:
@@ -788,8 +839,11 @@ class BotApiStandIn:
         chat_id = body.get("chat_id")
         self.failures.append(
             FailureRule(
-                kind=kind, count=int(body.get("count", 1)), method=body.get("method"),
-                chat_id=None if chat_id is None else str(chat_id), retry_after=int(body.get("retry_after", 1)),
+                kind=kind,
+                count=int(body.get("count", 1)),
+                method=body.get("method"),
+                chat_id=None if chat_id is None else str(chat_id),
+                retry_after=int(body.get("retry_after", 1)),
                 delay=float(body.get("delay", 0)),
             )
         )
@@ -827,7 +881,8 @@ class BotApiStandIn:
         method, outcome = request.query.get("method"), request.query.get("outcome")
         return web.json_response(
             [
-                r for r in self.requests
+                r
+                for r in self.requests
                 if (method is None or r["method"] == method) and (outcome is None or r["outcome"] == outcome)
             ]
         )
@@ -845,7 +900,10 @@ class BotApiStandIn:
                 if message.get("from", {}).get("id") == self.bot_user["id"]:
                     found.append(
                         message
-                        | {"html": state.sent_html.get(message_id), "edit_count": state.edit_counts.get(message_id, 0)}
+                        | {
+                            "html": state.sent_html.get(message_id),
+                            "edit_count": state.edit_counts.get(message_id, 0),
+                        }
                     )
         return found
 
@@ -857,8 +915,10 @@ class BotApiStandIn:
         chat_id, method = request.query.get("chat_id"), request.query.get("method")
         return web.json_response(
             [
-                s for s in self.sent
-                if (chat_id is None or str(s["chat_id"]) == chat_id) and (method is None or s["method"] == method)
+                s
+                for s in self.sent
+                if (chat_id is None or str(s["chat_id"]) == chat_id)
+                and (method is None or s["method"] == method)
             ]
         )
 
@@ -883,7 +943,8 @@ class BotApiStandIn:
 
         def matching() -> list[dict[str, Any]]:
             return [
-                r for r in self.requests
+                r
+                for r in self.requests
                 if r["outcome"] == "ok"
                 and (method is None or r["method"] == method)
                 and (chat_id is None or str(r["params"].get("chat_id")) == str(chat_id))
@@ -893,7 +954,10 @@ class BotApiStandIn:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return web.json_response(
-                    {"error": f"timed out: {len(found)} of {count} {method or 'requests'}", "requests": found},
+                    {
+                        "error": f"timed out: {len(found)} of {count} {method or 'requests'}",
+                        "requests": found,
+                    },
                     status=408,
                 )
             changed = self._requests_changed

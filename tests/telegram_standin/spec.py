@@ -12,6 +12,7 @@ from typing import Any
 
 _INT = re.compile(r"-?[0-9]+")
 _FLOAT = re.compile(r"-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?")
+_MISSING = {"chat_id": "chat_id is empty", "text": "message text is empty"}
 SCALARS = {"String", "Integer", "Float", "Boolean", "InputFile"}
 
 
@@ -80,7 +81,7 @@ class Spec:
         for name, spec_field in fields.items():
             if name not in raw:
                 if spec_field["required"]:
-                    raise bad_request(f"{name} is empty" if name in ("chat_id", "text") else f"{name} is required")
+                    raise bad_request(_MISSING.get(name, f"{name} is required"))
                 continue
             value = raw[name]
             if from_form and isinstance(value, str):

@@ -156,6 +156,8 @@ def upgrade() -> None:
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("snoozed_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resume_status", sa.String(length=20), nullable=True),
+        sa.Column("waiting_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("routing_note", sa.Text(), nullable=True),
         sa.Column("alert_chat_id", sa.BigInteger(), nullable=True),
         sa.Column("alert_message_id", sa.BigInteger(), nullable=True),

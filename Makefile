@@ -1,0 +1,36 @@
+# The two commands of the README: `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup model demo test lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first, exactly this version: it is the local CPU build (anything else pulls gigabytes of CUDA)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+model: setup
+	$(BIN)/review-watch build-model
+
+demo: model
+	$(BIN)/review-watch demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy review_watch spiders sentiment bot tests bench
+
+test: model lint
+	$(BIN)/python -m pytest -q
+
+bench: model
+	$(BIN)/python bench/bench_classify.py
+	$(BIN)/python bench/bench_crawl.py
+	$(BIN)/python bench/bench_scheduler.py

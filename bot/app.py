@@ -1,0 +1,138 @@
+"""`review-watch bot` / `run`: the Telegram application, the outbox sender, the scheduler and the web server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import AIORateLimiter, Application
+
+from bot import handlers, messages
+from bot.metrics import metrics_text
+from bot.sender import OutboxSender, run_forever
+from review_watch.bootstrap import App
+from review_watch.config import ConfigError
+from review_watch.services.cases import scheduler_tick
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def build_application(app: App) -> Application[Any, Any, Any, Any, Any, Any]:
+    settings = app.config.telegram
+    if not settings.token:
+        raise ConfigError("telegram.token is not set (or set REVIEW_WATCH_TELEGRAM_TOKEN)")
+    api = settings.api_url.rstrip("/")
+    application = (Application.builder().token(settings.token).base_url(f"{api}/bot")
+                   .base_file_url(f"{api}/file/bot").rate_limiter(AIORateLimiter(max_retries=0))
+                   .get_updates_read_timeout(settings.poll_timeout + 10).build())
+    handlers.install(application, app)
+    return application
+
+
+async def _register_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    for locale in messages.LOCALES:
+        commands = [BotCommand(name, description) for name, description in messages.command_list(locale)]
+        await application.bot.set_my_commands(commands, language_code=None if locale == "en" else locale)
+
+
+async def _crawl_periodically(config_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "review_watch.cli", "crawl",
+                                                   "--config", str(config_path))
+    await process.wait()
+
+
+def _web_app(app: App, application: Application[Any, Any, Any, Any, Any, Any]) -> web.Application:
+    settings = app.config.telegram
+
+    async def webhook(request: web.Request) -> web.Response:
+        if settings.webhook_secret and request.headers.get(SECRET_HEADER) != settings.webhook_secret:
+            return web.Response(status=403, text="wrong secret token")
+        try:
+            update = Update.de_json(await request.json(), application.bot)
+        except ValueError:
+            return web.Response(status=400, text="not an update")
+        await application.update_queue.put(update)
+        return web.Response(text="ok")
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def metrics(_: web.Request) -> web.Response:
+        body = await asyncio.to_thread(metrics_text, app)
+        return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
+    web_app = web.Application()
+    web_app.router.add_post("/telegram", webhook)
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
+    return web_app
+
+
+async def serve(app: App, config_path: Path | None = None, crawl: bool = False) -> None:
+    application = build_application(app)
+    settings = app.config.telegram
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sender = OutboxSender(app, application.bot)
+
+    async def tick() -> None:
+        def work() -> None:
+            with app.unit_of_work() as uow:
+                scheduler_tick(uow, app.config, app.clock)
+
+        await asyncio.to_thread(work)
+
+    async with application:
+        await _register_commands(application)
+        await application.start()
+        runner: web.AppRunner | None = None
+        if settings.webhook_url:
+            runner = web.AppRunner(_web_app(app, application))
+            await runner.setup()
+            await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
+            await application.bot.set_webhook(f"{settings.webhook_url.rstrip('/')}/telegram",
+                                              secret_token=settings.webhook_secret)
+            log.info("webhook server on %s:%s", settings.webhook_listen, settings.webhook_port)
+        else:
+            assert application.updater is not None
+            await application.bot.delete_webhook()
+            await application.updater.start_polling(timeout=int(settings.poll_timeout),
+                                                    allowed_updates=Update.ALL_TYPES)
+        tasks = [asyncio.create_task(run_forever(sender.drain_once, settings.send_interval, "outbox sender")),
+                 asyncio.create_task(run_forever(tick, settings.tick_interval, "scheduler"))]
+        if crawl and config_path is not None:
+            tasks.append(asyncio.create_task(run_forever(lambda: _crawl_periodically(config_path),
+                                                         app.config.crawl.interval, "crawl")))
+        log.info("review-watch bot running")
+        await stop.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        await application.stop()
+        if runner is not None:
+            await runner.cleanup()
+
+
+def run_bot(app: App, config_path: Path | None = None, crawl_every: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "telegram.ext.Updater", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    app.sessions  # noqa: B018 - fails early, in one line, on a bad database
+    try:
+        asyncio.run(serve(app, config_path, crawl_every))
+    except InvalidToken:
+        raise ConfigError("telegram.token was refused by the Bot API") from None
+    except TelegramError as exc:
+        raise ConfigError(f"the Bot API at {app.config.telegram.api_url} answered: {exc}") from None

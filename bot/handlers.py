@@ -1,0 +1,327 @@
+"""Thin Telegram handlers: parse the update, call the service layer, format the answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import messages
+from bot.callbacks import CallbackData, decode_callback
+from review_watch.bootstrap import App
+from review_watch.domain import cases as domain
+from review_watch.services import cases as case_service
+from review_watch.services.cases import ActionRefused
+from review_watch.services.stats import my_queue, team_stats
+from review_watch.services.views import case_view
+from review_watch.storage.orm import Staff
+from review_watch.storage.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
+ASKING_REPLY_TEXT, CONFIRMING_REPLY = range(2)
+STAFF_KEY = "review_watch_staff"
+
+
+class Handlers:
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def _in_db(self, work: Callable[[UnitOfWork], T]) -> T:
+        def run() -> T:
+            with self.app.unit_of_work() as uow:
+                return work(uow)
+
+        return await asyncio.to_thread(run)
+
+    # Who is asking ------------------------------------------------------------------------------------
+
+    async def identify(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs before every handler: strangers get a refusal and nothing else."""
+        user = update.effective_user
+        if user is None:
+            raise ApplicationHandlerStop
+        member = await self._in_db(lambda uow: case_service.staff_by_telegram_id(uow, user.id))
+        if member is not None:
+            context.user_data[STAFF_KEY] = member  # type: ignore[index]
+            return
+        message = update.effective_message
+        if message is not None and message.text and message.text.startswith("/start "):
+            return  # may carry an invite code
+        if update.callback_query is not None:
+            await update.callback_query.answer(messages.text("refused", "en"), show_alert=True)
+        elif message is not None:
+            await message.reply_text(messages.text("refused", "en"))
+        raise ApplicationHandlerStop
+
+    @staticmethod
+    def staff(context: ContextTypes.DEFAULT_TYPE) -> Staff:
+        member = context.user_data.get(STAFF_KEY) if context.user_data is not None else None
+        if not isinstance(member, Staff):
+            raise ApplicationHandlerStop
+        return member
+
+    # Commands -----------------------------------------------------------------------------------------
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+        assert user is not None and chat is not None and message is not None
+        member = context.user_data.get(STAFF_KEY) if context.user_data is not None else None
+        if isinstance(member, Staff):
+            await self._in_db(lambda uow: case_service.register_chat(uow, user.id, chat.id))
+            await message.reply_text(messages.text("welcome", member.locale, name=member.name))
+            return
+        code = (context.args or [""])[0]
+        joined = await self._in_db(lambda uow: case_service.join_with_invite(
+            uow, self.app.config, code, user.id, chat.id, user.full_name))
+        if joined is None:
+            await message.reply_text(messages.text("refused", "en"))
+            return
+        await message.reply_text(messages.text("welcome", joined.locale, name=joined.name))
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = self.staff(context)
+        await self._reply(update, messages.help_text(member.locale, member.role == "lead"))
+
+    async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = self.staff(context)
+        now = self.app.clock()
+        views = await self._in_db(lambda uow: my_queue(uow, self.app.config, member.id, now))
+        await self._reply(update, messages.queue(views, member, self.app.config, now))
+
+    async def case(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = self.staff(context)
+        case_id = await self._case_id_arg(update, context, member)
+        if case_id is None:
+            return
+        now = self.app.clock()
+        view = await self._in_db(lambda uow: case_view(uow, self.app.config, case_id, now))
+        if view is None:
+            await self._reply(update, messages.text("no_such_case", member.locale, case_id=case_id))
+            return
+        for part in messages.case_details(view, member, self.app.config, now):
+            await self._reply(update, part)
+
+    async def reply_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = self.staff(context)
+        args = context.args or []
+        if len(args) < 2 or not args[0].isdigit():
+            await self._reply(update, messages.text("usage_reply", member.locale))
+            return
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        reply_text = message.text.split(None, 2)[2]
+        await self._act(update, member, int(args[0]), domain.Reply(domain.ReplyChannel.SENT_OUTSIDE), reply_text)
+
+    async def resolve(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = self.staff(context)
+        case_id = await self._case_id_arg(update, context, member)
+        if case_id is not None:
+            await self._act(update, member, case_id, domain.Resolve())
+
+    async def assign(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = self.staff(context)
+        args = context.args or []
+        if len(args) != 2 or not args[0].isdigit():
+            await self._reply(update, messages.text("usage_assign", member.locale))
+            return
+        case_id, name = int(args[0]), args[1]
+        try:
+            result = await self._in_db(lambda uow: case_service.reassign_by_lead(
+                uow, self.app.config, case_id, name, member, self.app.clock))
+        except ActionRefused as exc:
+            await self._reply(update, messages.refusal(str(exc), member.locale))
+            return
+        await self._reply(update, messages.action_done("assign", result, member.locale))
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = self.staff(context)
+        if member.role != "lead":
+            await self._reply(update, messages.text("leads_only", member.locale))
+            return
+        now = self.app.clock()
+        figures = await self._in_db(lambda uow: team_stats(uow, now))
+        await self._reply(update, messages.stats(figures, member.locale))
+        chart = await asyncio.to_thread(messages.stats_chart, figures)
+        message = update.effective_message
+        assert message is not None
+        await message.reply_photo(chart, caption=messages.text("stats_chart_caption", member.locale))
+
+    async def mute(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._set_muted(update, context, True)
+
+    async def unmute(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._set_muted(update, context, False)
+
+    async def _set_muted(self, update: Update, context: ContextTypes.DEFAULT_TYPE, muted: bool) -> None:
+        member = self.staff(context)
+
+        def work(uow: UnitOfWork) -> int:
+            row = uow.session.merge(member)
+            return case_service.set_muted(uow, self.app.config, row, muted, self.app.clock)
+
+        moved = await self._in_db(work)
+        await self._reply(update, messages.text("muted" if muted else "unmuted", member.locale, moved=moved))
+
+    # Buttons ------------------------------------------------------------------------------------------
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        member = self.staff(context)
+        data = decode_callback(query.data or "")
+        if data is None:
+            await query.answer(messages.text("unknown_button", member.locale), show_alert=True)
+            return
+        if data.action == "reassign":
+            await self._offer_reassign(update, member, data)
+            return
+        if data.action == "assignto" and data.argument is not None:
+            name = data.argument
+            try:
+                result = await self._in_db(lambda uow: case_service.reassign_by_lead(
+                    uow, self.app.config, data.case_id, name, member, self.app.clock))
+            except ActionRefused as exc:
+                await query.answer(messages.refusal(str(exc), member.locale), show_alert=True)
+                return
+            await query.answer(messages.action_done("assign", result, member.locale))
+            return
+        action = messages.BUTTON_ACTIONS.get(data.action)
+        if action is None:
+            await query.answer(messages.text("unknown_button", member.locale), show_alert=True)
+            return
+        try:
+            result = await self._in_db(lambda uow: case_service.perform(
+                uow, self.app.config, data.case_id, action, uow.session.merge(member), self.app.clock))
+        except ActionRefused as exc:
+            await query.answer(messages.refusal(str(exc), member.locale), show_alert=True)
+            return
+        await query.answer(messages.action_done(data.action, result, member.locale))
+
+    async def _offer_reassign(self, update: Update, member: Staff, data: CallbackData) -> None:
+        query = update.callback_query
+        assert query is not None and query.message is not None
+        if member.role != "lead":
+            await query.answer(messages.text("leads_only", member.locale), show_alert=True)
+            return
+        names = await self._in_db(lambda uow: messages.reassign_choices(uow))
+        await query.answer()
+        await context_reply(query.message.chat_id, update, messages.text("choose_assignee", member.locale,
+                                                                         case_id=data.case_id),
+                            messages.reassign_keyboard(data.case_id, names))
+
+    # The reply button's conversation ------------------------------------------------------------------
+
+    async def reply_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        query = update.callback_query
+        assert query is not None
+        member = self.staff(context)
+        data = decode_callback(query.data or "")
+        if data is None:
+            await query.answer()
+            return ConversationHandler.END
+        context.user_data["reply_case"] = data.case_id  # type: ignore[index]
+        await query.answer()
+        await self._reply(update, messages.text("ask_reply_text", member.locale, case_id=data.case_id))
+        return ASKING_REPLY_TEXT
+
+    async def reply_text_received(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        member = self.staff(context)
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        context.user_data["reply_text"] = message.text  # type: ignore[index]
+        case_id = context.user_data.get("reply_case")  # type: ignore[union-attr]
+        await message.reply_text(messages.confirm_reply(case_id, message.text, member.locale),
+                                 parse_mode=ParseMode.HTML,
+                                 reply_markup=InlineKeyboardMarkup(messages.confirm_keyboard(case_id, member.locale)))
+        return CONFIRMING_REPLY
+
+    async def reply_confirmed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        query = update.callback_query
+        assert query is not None
+        member = self.staff(context)
+        data = decode_callback(query.data or "")
+        user_data: dict[str, Any] = context.user_data if context.user_data is not None else {}
+        case_id, text = user_data.pop("reply_case", None), user_data.pop("reply_text", None)
+        await query.answer()
+        if data is None or data.action != "confirm" or case_id is None or text is None:
+            await self._reply(update, messages.text("reply_cancelled", member.locale))
+            return ConversationHandler.END
+        await self._act(update, member, case_id, domain.Reply(domain.ReplyChannel.SENT_OUTSIDE), text)
+        return ConversationHandler.END
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        member = self.staff(context)
+        if context.user_data is not None:
+            context.user_data.pop("reply_case", None)
+            context.user_data.pop("reply_text", None)
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await self._reply(update, messages.text("reply_cancelled", member.locale))
+        return ConversationHandler.END
+
+    # Shared -------------------------------------------------------------------------------------------
+
+    async def _act(self, update: Update, member: Staff, case_id: int, action: domain.Action,
+                   note: str | None = None) -> None:
+        try:
+            result = await self._in_db(lambda uow: case_service.perform(
+                uow, self.app.config, case_id, action, uow.session.merge(member), self.app.clock, note))
+        except ActionRefused as exc:
+            await self._reply(update, messages.refusal(str(exc), member.locale))
+            return
+        await self._reply(update, messages.action_done(type(action).__name__.lower(), result, member.locale))
+
+    async def _case_id_arg(self, update: Update, context: ContextTypes.DEFAULT_TYPE, member: Staff) -> int | None:
+        args = context.args or []
+        if len(args) != 1 or not args[0].isdigit():
+            await self._reply(update, messages.text("usage_case_id", member.locale))
+            return None
+        return int(args[0])
+
+    @staticmethod
+    async def _reply(update: Update, html: str) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        await context_reply(chat.id, update, html, None)
+
+
+async def context_reply(chat_id: int, update: Update, html: str,
+                        keyboard: list[list[Any]] | None) -> None:
+    bot = update.get_bot()
+    await bot.send_message(chat_id=chat_id, text=html, parse_mode=ParseMode.HTML,
+                           reply_markup=InlineKeyboardMarkup(keyboard) if keyboard else None,
+                           disable_web_page_preview=True)
+
+
+def install(application: Application[Any, Any, Any, Any, Any, Any], app: App) -> None:
+    handlers = Handlers(app)
+    application.add_handler(TypeHandler(Update, handlers.identify), group=-1)
+    application.add_handler(ConversationHandler(
+        entry_points=[CallbackQueryHandler(handlers.reply_button, pattern=r"^reply:")],
+        states={
+            ASKING_REPLY_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.reply_text_received)],
+            CONFIRMING_REPLY: [CallbackQueryHandler(handlers.reply_confirmed, pattern=r"^(confirm|cancel):")],
+        },
+        fallbacks=[CommandHandler("cancel", handlers.cancel)],
+        per_message=False,
+    ))
+    for name, callback in (("start", handlers.start), ("help", handlers.help), ("queue", handlers.queue),
+                           ("case", handlers.case), ("reply", handlers.reply_command),
+                           ("resolve", handlers.resolve), ("assign", handlers.assign), ("stats", handlers.stats),
+                           ("mute", handlers.mute), ("unmute", handlers.unmute)):
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(handlers.button))

@@ -1,0 +1,63 @@
+"""Who may do what in the bot; pure decisions the handlers ask before calling the service layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Operation(StrEnum):
+    HELP = "help"
+    QUEUE = "queue"
+    MUTE = "mute"
+    VIEW_CASE = "view_case"
+    CLAIM = "claim"
+    REPLY = "reply"
+    RESOLVE = "resolve"
+    WAIT = "wait"
+    NOT_ACTIONABLE = "not_actionable"
+    ASSIGN = "assign"
+    STATS = "stats"
+
+
+ANY_STAFF = frozenset({Operation.HELP, Operation.QUEUE, Operation.MUTE})
+LEADS_ONLY = frozenset({Operation.ASSIGN, Operation.STATS})
+OWN_CASE = frozenset(
+    {Operation.VIEW_CASE, Operation.REPLY, Operation.RESOLVE, Operation.WAIT, Operation.NOT_ACTIONABLE}
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A configured or invited staff member as the bot knows them."""
+
+    name: str
+    role: str  # "agent" | "lead"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str  # message catalogue key explaining a refusal; "" when allowed
+
+
+ALLOWED = Decision(True, "")
+
+
+def decide(member: Member | None, operation: Operation, case_assignee: str | None = None) -> Decision:
+    """``case_assignee`` is the name of the staff member the case is assigned to (None: nobody)."""
+    if member is None:
+        return Decision(False, "refused")
+    if member.role == "lead":
+        return ALLOWED
+    if member.role != "agent":
+        return Decision(False, "refused")
+    if operation in ANY_STAFF:
+        return ALLOWED
+    if operation in LEADS_ONLY:
+        return Decision(False, "leads_only")
+    if operation is Operation.CLAIM:
+        return ALLOWED if case_assignee in (None, member.name) else Decision(False, "not_your_case")
+    if operation in OWN_CASE:
+        return ALLOWED if case_assignee == member.name else Decision(False, "not_your_case")
+    return Decision(False, "refused")

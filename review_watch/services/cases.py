@@ -1,0 +1,293 @@
+"""What staff and the scheduler do to cases. The bot and the CLI both call these; each is one transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from review_watch.clock import Clock
+from review_watch.config import Config
+from review_watch.domain import cases as domain
+from review_watch.domain.routing import CaseToRoute, reroute_open_cases
+from review_watch.services.policy import reschedule, staff_calendar, to_domain
+from review_watch.services.triage import (
+    OPEN_STATUSES,
+    SYSTEM_ACTOR,
+    apply_routing,
+    open_case_counts,
+    queue_message,
+    staff_ids_by_name,
+    staff_members,
+)
+from review_watch.storage.orm import Case, CaseEvent, Invite, Mention, Staff
+from review_watch.storage.unit_of_work import UnitOfWork
+
+
+class ActionRefused(Exception):
+    """The person may not do this, or the case's state forbids it; the message is one line."""
+
+
+def _store(uow: UnitOfWork, row: Case, case: domain.Case, event: domain.CaseEvent,
+           details: dict[str, object] | None = None) -> None:
+    row.status = case.status.value
+    row.deadline_at, row.remind_at = case.deadline, case.remind_at
+    row.answered_at, row.waiting_since = case.answered_at, case.waiting_since
+    row.snoozed_until = case.snoozed_until
+    row.resume_status = case.resume_status.value if case.resume_status else None
+    row.escalation_level = case.escalation_level
+    if case.reminded and row.reminded_at is None:
+        row.reminded_at = event.at
+    if case.assignee != (row.assignee.name if row.assignee else None):
+        row.assignee_id = staff_ids_by_name(uow, [case.assignee]).get(case.assignee) if case.assignee else None
+    uow.session.add(CaseEvent(mention_id=row.id, kind=event.kind, actor=event.actor, at=event.at,
+                              details={**event.details, **(details or {}),
+                                       "from": event.status_from.value if event.status_from else None,
+                                       "to": event.status_to.value if event.status_to else None}))
+
+
+def staff_by_telegram_id(uow: UnitOfWork, telegram_id: int) -> Staff | None:
+    return uow.session.scalar(select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True)))
+
+
+def _case_row(uow: UnitOfWork, case_id: int) -> Case:
+    row = uow.session.scalar(select(Case).options(joinedload(Case.assignee)).where(Case.id == case_id))
+    if row is None:
+        raise ActionRefused(f"there is no case {case_id}")
+    return row
+
+
+def _may_act(actor: Staff, row: Case, what: str) -> None:
+    if actor.role == "lead":
+        return
+    if row.assignee_id is not None and row.assignee_id != actor.id:
+        owner = row.assignee.name if row.assignee else "someone else"
+        raise ActionRefused(f"case {row.id} is {owner}'s; only they or a lead may {what} it")
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    case_id: int
+    status: str
+    assignee: str | None
+
+
+def perform(uow: UnitOfWork, config: Config, case_id: int, action: domain.Action, actor: Staff, clock: Clock,
+            note: str | None = None) -> ActionResult:
+    """Apply one staff action to a case, record it in the audit trail, and refresh the alert card."""
+    row = _case_row(uow, case_id)
+    what = type(action).__name__.lower()
+    if isinstance(action, domain.Reassign | domain.Assign) and actor.role != "lead":
+        raise ActionRefused("only a lead may assign or reassign cases")
+    _may_act(actor, row, what)
+    now = clock()
+    try:
+        transition = domain.apply(to_domain(row), action, actor=actor.name, at=now, policy=config.response_policy)
+    except domain.IllegalTransition as exc:
+        raise ActionRefused(str(exc)) from None
+    _store(uow, row, transition.case, transition.event, {"note": note} if note else None)
+    reschedule(config, row, now)
+    uow.session.flush()
+    _queue_card_refresh(uow, row, now)
+    if isinstance(action, domain.Reassign):
+        queue_message(uow, kind="alert", dedupe_key=f"alert:{row.id}:{row.assignee_id}:{now.isoformat()}",
+                      staff_id=row.assignee_id, case_id=row.id, now=now)
+    uow.commit()
+    return ActionResult(row.id, row.status, transition.case.assignee)
+
+
+def _queue_card_refresh(uow: UnitOfWork, row: Case, now: datetime) -> None:
+    """Edit the delivered alert in place rather than adding a message."""
+    if row.alert_message_id is None:
+        return
+    queue_message(uow, kind="edit", dedupe_key=f"edit:{row.id}:{now.isoformat()}:{row.status}",
+                  staff_id=None, case_id=row.id, now=now,
+                  payload={"chat_id": row.alert_chat_id, "message_id": row.alert_message_id})
+
+
+def record_alert_message(uow: UnitOfWork, case_id: int, chat_id: int, message_id: int) -> None:
+    row = uow.session.get(Case, case_id)
+    if row is not None:
+        row.alert_chat_id, row.alert_message_id = chat_id, message_id
+        uow.commit()
+
+
+def move_chat(uow: UnitOfWork, staff_id: int | None, new_chat_id: int) -> None:
+    member = uow.session.get(Staff, staff_id) if staff_id is not None else None
+    if member is not None:
+        member.chat_id = new_chat_id
+        uow.commit()
+
+
+def reassign_by_lead(uow: UnitOfWork, config: Config, case_id: int, to_name: str, lead: Staff,
+                     clock: Clock) -> ActionResult:
+    target = uow.session.scalar(select(Staff).where(Staff.name.ilike(to_name.lstrip("@")),
+                                                    Staff.active.is_(True)))
+    if target is None:
+        raise ActionRefused(f"nobody called {to_name!r} is on the staff")
+    row = _case_row(uow, case_id)
+    action: domain.Action = (domain.Assign(target.name) if row.status == "new"
+                             else domain.Reassign(target.name, f"by {lead.name}"))
+    return perform(uow, config, case_id, action, lead, clock)
+
+
+def mark_unreachable(uow: UnitOfWork, config: Config, staff_id: int, clock: Clock) -> int:
+    """The person blocked the bot: re-route their open cases and tell the leads. Returns cases moved."""
+    member = uow.session.get(Staff, staff_id)
+    if member is None or not member.reachable:
+        return 0
+    member.reachable = False
+    uow.session.flush()
+    return _reroute_open_cases_of(uow, config, member, clock, "blocked the bot")
+
+
+def _reroute_open_cases_of(uow: UnitOfWork, config: Config, member: Staff, clock: Clock, why: str) -> int:
+    now = clock()
+    rows = list(uow.session.scalars(
+        select(Case).options(joinedload(Case.mention).joinedload(Mention.sentiment))
+        .where(Case.assignee_id == member.id, Case.status.in_(OPEN_STATUSES)).order_by(Case.id)))
+    to_route = [CaseToRoute(r.id, r.brand or "", r.mention.sentiment.language if r.mention.sentiment else None)
+                for r in rows]
+    decisions = reroute_open_cases(member.name, to_route, staff_members(uow, config, now),
+                                   open_case_counts(uow))
+    by_id = {r.id: r for r in rows}
+    for case_to_route, decision in zip(to_route, decisions, strict=True):
+        decision = replace(decision, reason=f"{member.name} {why}; {decision.reason}")
+        row = by_id[case_to_route.case_id]
+        row.status = "assigned" if row.status == "claimed" else row.status
+        apply_routing(uow, row, decision, now, SYSTEM_ACTOR)
+    leads = staff_ids_by_name(uow, [s.name for s in staff_members(uow, config, now)
+                                    if s.role == "lead" and s.contactable and s.name != member.name])
+    for lead_id in leads.values():
+        queue_message(uow, kind="notice", dedupe_key=f"unreachable:{member.id}:{lead_id}:{now.isoformat()}",
+                      staff_id=lead_id, case_id=None, now=now,
+                      payload={"notice": "unreachable", "staff": member.name, "why": why,
+                               "cases": [r.id for r in rows]})
+    uow.commit()
+    return len(rows)
+
+
+# The scheduler ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TickFigures:
+    examined: int = 0
+    reminders: int = 0
+    escalations: dict[int, int] | None = None
+
+
+def _leads_for(uow: UnitOfWork, row: Case, level: domain.EscalationLevel) -> Iterable[Staff]:
+    if level.leads:
+        return uow.session.scalars(select(Staff).where(Staff.name.in_(level.leads), Staff.active.is_(True)))
+    leads = list(uow.session.scalars(select(Staff).where(Staff.role == "lead", Staff.active.is_(True))
+                                     .order_by(Staff.name)))
+    of_brand = [lead for lead in leads if lead.brands is None or (row.brand in lead.brands)]
+    return of_brand or leads
+
+
+def scheduler_tick(uow: UnitOfWork, config: Config, clock: Clock, batch_size: int = 500) -> TickFigures:
+    """Send what is due: reminders, escalations, snoozes ending. Reads only the cases due now (indexed)."""
+    now = clock()
+    policy = config.response_policy
+    figures = TickFigures(escalations={})
+    assert figures.escalations is not None
+    while True:
+        rows = list(uow.session.scalars(
+            select(Case).options(joinedload(Case.assignee))
+            .where(Case.next_due_at.is_not(None), Case.next_due_at <= now)
+            .order_by(Case.next_due_at).limit(batch_size)))
+        if not rows:
+            return figures
+        for row in rows:
+            figures.examined += 1
+            _tick_case(uow, config, policy, row, now, figures)
+        uow.commit()
+
+
+def _tick_case(uow: UnitOfWork, config: Config, policy: domain.ResponsePolicy, row: Case, now: datetime,
+               figures: TickFigures) -> None:
+    assert figures.escalations is not None
+    case = to_domain(row)
+    if case.status == domain.CaseStatus.SNOOZED and case.snoozed_until and case.snoozed_until <= now:
+        transition = domain.apply(case, domain.Wake(), actor=SYSTEM_ACTOR, at=now, policy=policy)
+        _store(uow, row, transition.case, transition.event)
+        case = transition.case
+    due = domain.case_due_actions(case, policy, now, staff_calendar(config, row.assignee))
+    if due.remind and row.assignee_id is not None:
+        transition = domain.apply(case, domain.Remind(), actor=SYSTEM_ACTOR, at=now, policy=policy)
+        _store(uow, row, transition.case, transition.event)
+        case = transition.case
+        queue_message(uow, kind="reminder", dedupe_key=f"reminder:{row.id}", staff_id=row.assignee_id,
+                      case_id=row.id, now=now)
+        figures.reminders += 1
+    for level in due.escalate:
+        transition = domain.apply(case, domain.Escalate(level), actor=SYSTEM_ACTOR, at=now, policy=policy)
+        _store(uow, row, transition.case, transition.event)
+        case = transition.case
+        for lead in _leads_for(uow, row, policy.levels[level - 1]):
+            queue_message(uow, kind="escalation", dedupe_key=f"escalation:{row.id}:{level}:{lead.id}",
+                          staff_id=lead.id, case_id=row.id, now=now, payload={"level": level})
+        figures.escalations[level] = figures.escalations.get(level, 0) + 1
+    uow.session.flush()
+    later = domain.case_due_actions(case, policy, now, staff_calendar(config, row.assignee))
+    snooze_end = case.snoozed_until if case.status == domain.CaseStatus.SNOOZED else None
+    row.next_due_at = min((t for t in (later.next_due_at, snooze_end) if t), default=None)
+    if later.next_due_at is not None and later.next_due_at <= now:
+        row.next_due_at = None  # a reminder outside the assignee's hours before the deadline is skipped
+
+
+# Joining, muting ---------------------------------------------------------------------------------------
+
+
+def register_chat(uow: UnitOfWork, telegram_id: int, chat_id: int) -> Staff | None:
+    member = staff_by_telegram_id(uow, telegram_id)
+    if member is not None:
+        member.chat_id = chat_id
+        member.reachable = True
+        uow.commit()
+    return member
+
+
+def create_invite(uow: UnitOfWork, lead: Staff, role: str, now: datetime) -> str:
+    if lead.role != "lead":
+        raise ActionRefused("only a lead may invite")
+    code = secrets.token_urlsafe(12)
+    uow.session.add(Invite(code=code, role=role, created_at=now))
+    uow.commit()
+    return code
+
+
+def join_with_invite(uow: UnitOfWork, config: Config, code: str, telegram_id: int, chat_id: int, name: str
+                     ) -> Staff | None:
+    invite = uow.session.get(Invite, code)
+    configured = config.telegram.invite_code is not None and secrets.compare_digest(code,
+                                                                                   config.telegram.invite_code)
+    if not configured and (invite is None or invite.used_by is not None):
+        return None
+    if invite is not None:
+        invite.used_by = telegram_id
+    unique_name = name
+    while uow.session.scalar(select(Staff.id).where(Staff.name == unique_name)) is not None:
+        unique_name = f"{name} ({telegram_id})"
+        if unique_name == name:
+            break
+    member = Staff(name=unique_name, telegram_id=telegram_id, chat_id=chat_id,
+                   role=invite.role if invite else "agent", languages=[], brands=None, calendar=None,
+                   locale="en", active=True, reachable=True, muted=False, invited=True)
+    uow.session.add(member)
+    uow.commit()
+    return member
+
+
+def set_muted(uow: UnitOfWork, config: Config, member: Staff, muted: bool, clock: Clock) -> int:
+    """Off duty: muted people get no new cases; their open ones go to someone on duty."""
+    member.muted = muted
+    uow.session.flush()
+    moved = _reroute_open_cases_of(uow, config, member, clock, "went off duty") if muted else 0
+    uow.commit()
+    return moved

@@ -1,0 +1,34 @@
+"""The spider class of each source type, as named in the config."""
+
+from __future__ import annotations
+
+from spiders.spiders.appstore import AppStoreSpider
+from spiders.spiders.base import ReviewWatchSpider
+from spiders.spiders.bluesky import BlueskySpider
+from spiders.spiders.googleplay import GooglePlaySpider
+from spiders.spiders.hackernews import HackerNewsSpider
+from spiders.spiders.mastodon import MastodonSpider
+from spiders.spiders.reddit import RedditSpider
+from spiders.spiders.rss import RssSpider
+from spiders.spiders.schemaorg import SchemaOrgSpider
+from spiders.spiders.trustpilot import TrustpilotSpider
+
+SPIDERS: dict[str, type[ReviewWatchSpider]] = {
+    spider.source_type: spider
+    for spider in (
+        TrustpilotSpider,
+        AppStoreSpider,
+        GooglePlaySpider,
+        RedditSpider,
+        HackerNewsSpider,
+        MastodonSpider,
+        BlueskySpider,
+        RssSpider,
+        SchemaOrgSpider,
+    )
+}
+
+# Review sites: every item is about the source's configured brand.
+REVIEW_SITE_TYPES = frozenset({"trustpilot", "appstore", "googleplay", "schemaorg"})
+# Social networks and feeds: an item is kept only when it mentions a configured brand.
+SOCIAL_TYPES = frozenset({"reddit", "hackernews", "mastodon", "bluesky", "rss"})

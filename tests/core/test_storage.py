@@ -1,0 +1,91 @@
+"""Storage through the service layer, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from review_watch.bootstrap import App
+from review_watch.config import load_config
+from review_watch.services.export import EXPORT_FIELDS, export_rows
+from review_watch.services.ingest import StoreOutcome, store_mention
+from review_watch.services.triage import classify_pending, open_cases
+from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage
+from spiders.items import MentionItem
+from tests.support.configs import source_block, write_config
+from tests.support.fakes import KeywordClassifier, ManualClock
+
+
+def _item(external_id: str, text: str, rating: float | None = 5, source: str = "acme-tp",
+          author: str = "Kim") -> MentionItem:
+    return MentionItem(source=source, source_type="trustpilot", external_id=external_id,
+                       url=f"https://www.trustpilot.com/reviews/{external_id}", author=author,
+                       published_at=datetime(2026, 11, 20, 8, 0, tzinfo=UTC), rating=rating, rating_max=5,
+                       title="A title", text=text, language="en", author_id=f"id-{author}", brand="Acme",
+                       raw={"id": external_id})
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str) -> App:
+    sources = source_block("acme-tp", "trustpilot", "http://127.0.0.1:1/review/acme.com") + source_block(
+        "acme-tp-2", "trustpilot", "http://127.0.0.1:1/review/acme.se")
+    return App(load_config(write_config(tmp_path, database_url=database_url, sources=sources)), clock=ManualClock())
+
+
+def test_a_mention_is_stored_once_and_an_edit_updates_it(app: App) -> None:
+    with app.unit_of_work() as uow:
+        first = store_mention(uow, _item("r1", "Fine shop"), "Acme", app.clock)
+        again = store_mention(uow, _item("r1", "Fine shop"), "Acme", app.clock)
+        edited = store_mention(uow, _item("r1", "Terrible shop, changed my mind", rating=1), "Acme", app.clock)
+        assert (first.outcome, again.outcome, edited.outcome) == (
+            StoreOutcome.NEW, StoreOutcome.DUPLICATE, StoreOutcome.UPDATED)
+        assert first.mention_id == again.mention_id == edited.mention_id
+        mention = uow.session.get_one(Mention, first.mention_id)
+        assert (mention.text, mention.rating, mention.edit_count) == ("Terrible shop, changed my mind", 1, 1)
+        events = list(uow.session.scalars(select(CaseEvent).where(CaseEvent.mention_id == mention.id)))
+        assert [e.kind for e in events] == ["edited"]
+        assert events[0].details["old_text"] == "Fine shop"
+
+
+def test_the_same_text_cross_posted_opens_one_case(app: App) -> None:
+    classifier = KeywordClassifier()
+    with app.unit_of_work() as uow:
+        store_mention(uow, _item("a", "Terrible support, nobody answers"), "Acme", app.clock)
+        store_mention(uow, _item("b", "Terrible  support, NOBODY answers", source="acme-tp-2"), "Acme", app.clock)
+        assert classify_pending(uow, classifier, "fake", app.clock) == (2, 2)
+        assert open_cases(uow, app.config, app.clock) == 1
+        assert uow.session.scalar(select(func.count(Case.id))) == 1
+        assert uow.session.scalar(select(func.count(OutboxMessage.id))) == 1
+
+
+def test_a_negative_mention_gets_a_case_with_a_business_day_deadline_and_one_alert(app: App) -> None:
+    with app.unit_of_work() as uow:
+        stored = store_mention(uow, _item("r9", "Awful. Never again.", rating=1, author="Olle"), "Acme", app.clock)
+        classify_pending(uow, KeywordClassifier(), "fake", app.clock)
+        open_cases(uow, app.config, app.clock)
+        open_cases(uow, app.config, app.clock)  # a second pass opens nothing more
+        case = uow.session.get_one(Case, stored.mention_id)
+        # arrived Monday 09:00 Stockholm; one business day of 9 h ends Monday 18:00 Stockholm = 17:00 UTC
+        assert case.deadline_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+        assert case.status == "assigned" and case.assignee is not None and case.assignee.name == "Anna"
+        alerts = list(uow.session.scalars(select(OutboxMessage)))
+        assert [(a.kind, a.staff_id, a.status) for a in alerts] == [("alert", case.assignee_id, "pending")]
+
+
+def test_export_has_the_contract_fields_with_utc_dates(app: App) -> None:
+    with app.unit_of_work() as uow:
+        store_mention(uow, _item("r1", "Terrible", rating=1), "Acme", app.clock)
+        store_mention(uow, _item("r2", "Lovely"), "Acme", app.clock)
+        classify_pending(uow, KeywordClassifier(), "fake", app.clock)
+        open_cases(uow, app.config, app.clock)
+        rows = list(export_rows(uow))
+    assert [tuple(r) for r in rows] == [EXPORT_FIELDS, EXPORT_FIELDS]
+    negative, positive = rows
+    assert negative["published_at"] == "2026-11-20T08:00:00Z"
+    assert (negative["status"], negative["assignee"], negative["negative"]) == ("assigned", "Anna", True)
+    assert negative["deadline"] == "2026-11-23T17:00:00Z"
+    assert (positive["status"], positive["assignee"], positive["deadline"]) == ("none", None, None)
+    assert (negative["source"], negative["source_type"], negative["brand"]) == ("acme-tp", "trustpilot", "Acme")
