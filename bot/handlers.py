@@ -143,7 +143,7 @@ class Handlers:
             result = await self._in_db(lambda uow: case_service.reassign_by_lead(
                 uow, self.app.config, case_id, name, member, self.app.clock))
         except ActionRefused as exc:
-            await self._reply(update, messages.refusal(str(exc), member.locale))
+            await self._reply(update, messages.refusal(exc, member.locale))
             return
         await self._reply(update, messages.action_done("assign", result, member.locale))
 
@@ -195,7 +195,7 @@ class Handlers:
                 result = await self._in_db(lambda uow: case_service.reassign_by_lead(
                     uow, self.app.config, data.case_id, name, member, self.app.clock))
             except ActionRefused as exc:
-                await query.answer(messages.refusal(str(exc), member.locale), show_alert=True)
+                await query.answer(messages.refusal(exc, member.locale), show_alert=True)
                 return
             await query.answer(messages.action_done("assign", result, member.locale))
             return
@@ -207,7 +207,7 @@ class Handlers:
             result = await self._in_db(lambda uow: case_service.perform(
                 uow, self.app.config, data.case_id, action, uow.session.merge(member), self.app.clock))
         except ActionRefused as exc:
-            await query.answer(messages.refusal(str(exc), member.locale), show_alert=True)
+            await query.answer(messages.refusal(exc, member.locale), show_alert=True)
             return
         await query.answer(messages.action_done(data.action, result, member.locale))
 
@@ -219,7 +219,7 @@ class Handlers:
             return
         names = await self._in_db(lambda uow: messages.reassign_choices(uow))
         await query.answer()
-        await context_reply(query.message.chat_id, update, messages.text("choose_assignee", member.locale,
+        await context_reply(query.message.chat.id, update, messages.text("choose_assignee", member.locale,
                                                                          case_id=data.case_id),
                             messages.reassign_keyboard(data.case_id, names))
 
@@ -242,8 +242,11 @@ class Handlers:
         member = self.staff(context)
         message = update.effective_message
         assert message is not None and message.text is not None
-        context.user_data["reply_text"] = message.text  # type: ignore[index]
-        case_id = context.user_data.get("reply_case")  # type: ignore[union-attr]
+        user_data: dict[str, Any] = context.user_data if context.user_data is not None else {}
+        case_id = user_data.get("reply_case")
+        if not isinstance(case_id, int):
+            return ConversationHandler.END
+        user_data["reply_text"] = message.text
         await message.reply_text(messages.confirm_reply(case_id, message.text, member.locale),
                                  parse_mode=ParseMode.HTML,
                                  reply_markup=InlineKeyboardMarkup(messages.confirm_keyboard(case_id, member.locale)))
@@ -281,14 +284,14 @@ class Handlers:
             result = await self._in_db(lambda uow: case_service.perform(
                 uow, self.app.config, case_id, action, uow.session.merge(member), self.app.clock, note))
         except ActionRefused as exc:
-            await self._reply(update, messages.refusal(str(exc), member.locale))
+            await self._reply(update, messages.refusal(exc, member.locale))
             return
         await self._reply(update, messages.action_done(type(action).__name__.lower(), result, member.locale))
 
     async def _case_id_arg(self, update: Update, context: ContextTypes.DEFAULT_TYPE, member: Staff) -> int | None:
         args = context.args or []
         if len(args) != 1 or not args[0].isdigit():
-            await self._reply(update, messages.text("usage_case_id", member.locale))
+            await self._reply(update, messages.text("usage_case", member.locale))
             return None
         return int(args[0])
 

@@ -63,15 +63,18 @@ class OutboxSender:
         with self.app.unit_of_work() as uow:
             for message in outbox.pending_messages(uow, now, self.batch_size):
                 staff = message.staff
-                if staff is None or not staff.active or not staff.reachable:
+                if message.kind == "edit":
+                    chat_id = int(message.payload["chat_id"])
+                elif staff is None or not staff.active or not staff.reachable:
                     outbox.mark_failed(uow, message.id, "no reachable recipient")
                     continue
+                else:
+                    chat_id = staff.chat_id or staff.telegram_id
                 rendered = render_outbox_message(uow, self.app.config, message, now)
                 if rendered is None:
                     outbox.mark_failed(uow, message.id, "nothing left to say (case closed or answered)")
                     continue
-                jobs.append(_Job(message.id, staff.chat_id or staff.telegram_id, staff.id, rendered,
-                                 message.attempts))
+                jobs.append(_Job(message.id, chat_id, staff.id if staff else None, rendered, message.attempts))
         return jobs
 
     async def drain_once(self) -> int:

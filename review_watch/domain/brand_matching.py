@@ -7,11 +7,15 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Scripts written without spaces between words: an alias in them matches as a plain substring.
-_NO_SPACE_SCRIPTS = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf"
-    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]"
+# Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, kana, CJK, Hangul): an alias
+# in them matches as a plain substring, and their letters count as word boundaries for other aliases.
+_NO_SPACE_RANGES = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
 )
+_NO_SPACE_SCRIPTS = re.compile(f"[{_NO_SPACE_RANGES}]")
+_WORD_BEFORE = f"(?<![^\\W{_NO_SPACE_RANGES}])"  # not preceded by a letter or digit of a spaced script
+_WORD_AFTER = f"(?![^\\W{_NO_SPACE_RANGES}])"
 # One-letter words that Hebrew and Arabic write joined to the next word ("and", "the", "in", "to" ...).
 _HEBREW = re.compile("[\u0590-\u05ff]")
 _HEBREW_PREFIXES = "(?:[\u05d5\u05d4\u05d1\u05db\u05dc\u05de\u05e9]{0,3})"
@@ -26,7 +30,7 @@ def _normalise(text: str) -> str:
 
 
 def _pattern(phrase: str) -> re.Pattern[str]:
-    """A phrase as a whole word (or words): no letter or digit may touch it on either side."""
+    """A phrase as a whole word (or words): no letter or digit of a spaced script may touch it."""
     phrase = _normalise(phrase.strip())
     body = r"\s+".join(re.escape(word) for word in phrase.split())
     if _NO_SPACE_SCRIPTS.search(phrase):
@@ -36,7 +40,7 @@ def _pattern(phrase: str) -> re.Pattern[str]:
         prefix = _HEBREW_PREFIXES
     elif _ARABIC.match(phrase):
         prefix = _ARABIC_PREFIXES
-    return re.compile(rf"(?<!\w){prefix}{body}(?!\w)")
+    return re.compile(f"{_WORD_BEFORE}{prefix}{body}{_WORD_AFTER}")
 
 
 @dataclass(frozen=True)

@@ -111,10 +111,11 @@ def route(brand: str, language: str | None, staff: Sequence[StaffMember], open_c
 
 
 def reroute_open_cases(unreachable: str, cases: Sequence[CaseToRoute], staff: Sequence[StaffMember],
-                       open_cases: Mapping[str, int]) -> list[tuple[int, RoutingDecision]]:
-    """Route again the open cases of someone who can no longer be reached; the leads are always told.
+                       open_cases: Mapping[str, int], why: str = "is unreachable") -> list[RoutingDecision]:
+    """Route again the open cases of someone who can no longer be reached, one decision per case in order.
 
-    Each decision counts the cases already moved, so the load spreads.
+    The leads of each case's brand (any leads when the brand has none) are always told, with a reason that
+    starts "{unreachable} {why}; ". Each decision counts the cases already moved, so the load spreads.
     """
     others = [replace(m, reachable=False) if m.name == unreachable else m for m in staff]
     load = dict(open_cases)
@@ -125,8 +126,7 @@ def reroute_open_cases(unreachable: str, cases: Sequence[CaseToRoute], staff: Se
         decision = route(case.brand, case.language, others, load, previous_handler=None)
         brand_leads = [m.name for m in leads if m.covers(case.brand)] or [m.name for m in leads]
         told = tuple(sorted({*decision.notify_leads, *brand_leads} - {decision.assignee}))
-        decisions.append((case.case_id, replace(
-            decision, notify_leads=told, reason=f"{unreachable} is unreachable; {decision.reason}")))
+        decisions.append(replace(decision, notify_leads=told, reason=f"{unreachable} {why}; {decision.reason}"))
         if decision.assignee is not None:
             load[decision.assignee] = load.get(decision.assignee, 0) + 1
     return decisions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from review_watch.clock import Clock
 from review_watch.config import Config
 from review_watch.domain import cases as domain
+from review_watch.domain.permissions import Member, Operation, decide
 from review_watch.domain.routing import CaseToRoute, reroute_open_cases
 from review_watch.services.policy import reschedule, staff_calendar, to_domain
 from review_watch.services.triage import (
@@ -29,7 +30,14 @@ from review_watch.storage.unit_of_work import UnitOfWork
 
 
 class ActionRefused(Exception):
-    """The person may not do this, or the case's state forbids it; the message is one line."""
+    """The person may not do this, or the case's state forbids it.
+
+    `key` names the message-catalogue entry for the person; the message is one line for logs and the CLI.
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def _store(uow: UnitOfWork, row: Case, case: domain.Case, event: domain.CaseEvent,
@@ -57,16 +65,24 @@ def staff_by_telegram_id(uow: UnitOfWork, telegram_id: int) -> Staff | None:
 def _case_row(uow: UnitOfWork, case_id: int) -> Case:
     row = uow.session.scalar(select(Case).options(joinedload(Case.assignee)).where(Case.id == case_id))
     if row is None:
-        raise ActionRefused(f"there is no case {case_id}")
+        raise ActionRefused("no_such_case", f"there is no case {case_id}")
     return row
 
 
-def _may_act(actor: Staff, row: Case, what: str) -> None:
-    if actor.role == "lead":
-        return
-    if row.assignee_id is not None and row.assignee_id != actor.id:
-        owner = row.assignee.name if row.assignee else "someone else"
-        raise ActionRefused(f"case {row.id} is {owner}'s; only they or a lead may {what} it")
+OPERATIONS: dict[type, Operation] = {
+    domain.Claim: Operation.CLAIM, domain.Reply: Operation.REPLY, domain.Resolve: Operation.RESOLVE,
+    domain.Wait: Operation.WAIT, domain.NotActionable: Operation.NOT_ACTIONABLE, domain.Snooze: Operation.SNOOZE,
+    domain.Assign: Operation.ASSIGN, domain.Reassign: Operation.ASSIGN,
+}
+
+
+def _may_act(actor: Staff, row: Case, action: domain.Action) -> None:
+    operation = OPERATIONS.get(type(action))
+    if operation is None:
+        raise ActionRefused("refused", f"{type(action).__name__} is not a staff action")
+    decision = decide(Member(actor.name, actor.role), operation, row.assignee.name if row.assignee else None)
+    if not decision.allowed:
+        raise ActionRefused(decision.reason, f"{actor.name} may not {operation.value} case {row.id}")
 
 
 @dataclass(frozen=True)
@@ -80,15 +96,12 @@ def perform(uow: UnitOfWork, config: Config, case_id: int, action: domain.Action
             note: str | None = None) -> ActionResult:
     """Apply one staff action to a case, record it in the audit trail, and refresh the alert card."""
     row = _case_row(uow, case_id)
-    what = type(action).__name__.lower()
-    if isinstance(action, domain.Reassign | domain.Assign) and actor.role != "lead":
-        raise ActionRefused("only a lead may assign or reassign cases")
-    _may_act(actor, row, what)
+    _may_act(actor, row, action)
     now = clock()
     try:
         transition = domain.apply(to_domain(row), action, actor=actor.name, at=now, policy=config.response_policy)
     except domain.IllegalTransition as exc:
-        raise ActionRefused(str(exc)) from None
+        raise ActionRefused("illegal_transition", str(exc)) from None
     _store(uow, row, transition.case, transition.event, {"note": note} if note else None)
     reschedule(config, row, now)
     uow.session.flush()
@@ -128,7 +141,7 @@ def reassign_by_lead(uow: UnitOfWork, config: Config, case_id: int, to_name: str
     target = uow.session.scalar(select(Staff).where(Staff.name.ilike(to_name.lstrip("@")),
                                                     Staff.active.is_(True)))
     if target is None:
-        raise ActionRefused(f"nobody called {to_name!r} is on the staff")
+        raise ActionRefused("no_such_staff", f"nobody called {to_name!r} is on the staff")
     row = _case_row(uow, case_id)
     action: domain.Action = (domain.Assign(target.name) if row.status == "new"
                              else domain.Reassign(target.name, f"by {lead.name}"))
@@ -153,10 +166,9 @@ def _reroute_open_cases_of(uow: UnitOfWork, config: Config, member: Staff, clock
     to_route = [CaseToRoute(r.id, r.brand or "", r.mention.sentiment.language if r.mention.sentiment else None)
                 for r in rows]
     decisions = reroute_open_cases(member.name, to_route, staff_members(uow, config, now),
-                                   open_case_counts(uow))
+                                   open_case_counts(uow), why=why)
     by_id = {r.id: r for r in rows}
     for case_to_route, decision in zip(to_route, decisions, strict=True):
-        decision = replace(decision, reason=f"{member.name} {why}; {decision.reason}")
         row = by_id[case_to_route.case_id]
         row.status = "assigned" if row.status == "claimed" else row.status
         apply_routing(uow, row, decision, now, SYSTEM_ACTOR)
@@ -255,7 +267,7 @@ def register_chat(uow: UnitOfWork, telegram_id: int, chat_id: int) -> Staff | No
 
 def create_invite(uow: UnitOfWork, lead: Staff, role: str, now: datetime) -> str:
     if lead.role != "lead":
-        raise ActionRefused("only a lead may invite")
+        raise ActionRefused("leads_only", "only a lead may invite")
     code = secrets.token_urlsafe(12)
     uow.session.add(Invite(code=code, role=role, created_at=now))
     uow.commit()

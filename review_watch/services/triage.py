@@ -101,7 +101,7 @@ def staff_ids_by_name(uow: UnitOfWork, names: Iterable[str]) -> dict[str, int]:
     wanted = list(names)
     if not wanted:
         return {}
-    return dict(uow.session.execute(select(Staff.name, Staff.id).where(Staff.name.in_(wanted))).tuples())
+    return {name: id_ for name, id_ in uow.session.execute(select(Staff.name, Staff.id).where(Staff.name.in_(wanted)))}
 
 
 def apply_routing(uow: UnitOfWork, case: Case, decision: RoutingDecision, now: datetime, actor: str) -> None:

@@ -67,7 +67,7 @@ class GooglePlaySpider(ReviewWatchSpider):
             source=self.source_name,
             source_type=self.source_type,
             external_id=review_id,
-            url=REVIEW_URL.format(app=quote(self.app_id), review=quote(review_id)),
+            url=REVIEW_URL.format(app=quote(self.app_id), review=quote(review_id, safe=":")),
             author=dig(review, 1, 0),
             published_at=parse_datetime(dig(review, 5, 0)),
             rating=as_float(dig(review, 2)),

@@ -155,11 +155,8 @@ def _microdata_properties(scope: etree._Element) -> dict[str, Any]:
             continue
         if _owner_scope(element) is not scope:
             continue
-        value: Any
-        if element.get("itemscope") is not None:
-            value = _microdata_properties(element)
-        else:
-            value = _microdata_value(element)
+        nested = element.get("itemscope") is not None
+        value: Any = _microdata_properties(element) if nested else _microdata_value(element)
         for name in str(element.get("itemprop")).split():
             found.setdefault(name, value)
     return found

@@ -31,6 +31,11 @@ async def bot(telegram_standin: ControlClient) -> AsyncIterator[telegram.Bot]:
         yield client
 
 
+def message_of(update: telegram.Update) -> telegram.Message:
+    assert update.message is not None
+    return update.message
+
+
 def _seconds(value: int | dt.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else value
 
@@ -49,7 +54,10 @@ async def test_accepts_html_message_with_keyboard_and_returns_a_real_message(
 ) -> None:
     assert bot.username == "review_watch_test_bot"
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("Claim", callback_data="claim:42")], [InlineKeyboardButton("Open", url="https://x.example/r/1")]]
+        [
+            [InlineKeyboardButton("Claim", callback_data="claim:42")],
+            [InlineKeyboardButton("Open", url="https://x.example/r/1")],
+        ]
     )
     sent = await bot.send_message(
         USER, "<b>Acme</b> &amp; co: &lt;script&gt; “quoted” 😀 <i>done</i>", parse_mode="HTML", reply_markup=keyboard
@@ -57,7 +65,10 @@ async def test_accepts_html_message_with_keyboard_and_returns_a_real_message(
     assert sent.message_id == 1
     assert sent.chat.id == USER
     assert sent.text == "Acme & co: <script> “quoted” 😀 done"
-    assert [(e.type, e.offset, e.length) for e in sent.entities] == [("bold", 0, 4), ("italic", 32, 4)]  # 😀 counts 2 UTF-16 units
+    assert [(e.type, e.offset, e.length) for e in sent.entities] == [
+        ("bold", 0, 4),
+        ("italic", 32, 4),
+    ]  # 😀 counts 2 UTF-16 units
     assert sent.reply_markup == keyboard
     [stored] = telegram_standin.messages(USER)
     assert stored["html"].startswith("<b>Acme</b>")
@@ -118,7 +129,9 @@ async def test_caption_limit(bot: telegram.Bot, telegram_standin: ControlClient)
     assert telegram_standin.file(sent.photo[0].file_id) == _png(3, 2)
 
 
-@pytest.mark.parametrize(("data", "accepted"), [("a" * 64, True), ("a" * 65, False), ("ж" * 32, True), ("ж" * 33, False)])
+@pytest.mark.parametrize(
+    ("data", "accepted"), [("a" * 64, True), ("a" * 65, False), ("ж" * 32, True), ("ж" * 33, False)]
+)
 async def test_callback_data_is_limited_to_64_bytes(
     bot: telegram.Bot, telegram_standin: ControlClient, data: str, accepted: bool
 ) -> None:
@@ -142,7 +155,11 @@ async def test_rejects_what_the_spec_does_not_allow(bot: telegram.Bot, telegram_
     with pytest.raises(BadRequest, match="(?i)unknown field"):
         await bot.do_api_request(
             "sendMessage",
-            api_kwargs={"chat_id": USER, "text": "x", "reply_markup": {"inline_keyboard": [[{"text": "a", "colour": 1}]]}},
+            api_kwargs={
+                "chat_id": USER,
+                "text": "x",
+                "reply_markup": {"inline_keyboard": [[{"text": "a", "colour": 1}]]},
+            },
         )
     with pytest.raises(EndPointNotFound):
         await bot.do_api_request("sendTelepathy", api_kwargs={"chat_id": USER})
@@ -215,15 +232,16 @@ async def test_get_updates_long_poll_offset_and_commands(bot: telegram.Bot, tele
     telegram_standin.send_text(USER, "/start INVITE-1", language_code="ru")
     [update] = await poll
     assert time.monotonic() - started < 5
-    assert update.message.text == "/start INVITE-1"
-    assert update.message.from_user.language_code == "ru"
-    assert update.message.entities[0].type == "bot_command"
+    message = message_of(update)
+    assert message.text == "/start INVITE-1"
+    assert message.from_user is not None and message.from_user.language_code == "ru"
+    assert message.entities[0].type == "bot_command"
     again = await bot.get_updates(timeout=0)
     assert [u.update_id for u in again] == [update.update_id]
     telegram_standin.send_text(USER, "hello")
     newer = await bot.get_updates(offset=update.update_id + 1, timeout=0)
-    assert [u.message.text for u in newer] == ["hello"]
-    assert not newer[0].message.entities
+    assert [message_of(u).text for u in newer] == ["hello"]
+    assert not message_of(newer[0]).entities
     assert await bot.get_updates(offset=newer[0].update_id + 1, timeout=0) == ()
 
 
@@ -235,6 +253,9 @@ async def test_a_second_poller_terminates_the_first(bot: telegram.Bot, telegram_
         with pytest.raises(Conflict, match="(?i)terminated by other getupdates request"):
             await first
         assert await second == ()
+    outcomes = sorted(r["outcome"] for r in telegram_standin.requests(method="getUpdates"))
+    assert outcomes == ["ok", "superseded"]
+    assert telegram_standin.rejections() == []
 
 
 async def test_button_press_edit_and_answer(bot: telegram.Bot, telegram_standin: ControlClient) -> None:
@@ -245,12 +266,17 @@ async def test_button_press_edit_and_answer(bot: telegram.Bot, telegram_standin:
     pressed = telegram_standin.press_button(USER, card.message_id, "claim:7")
     [update] = await bot.get_updates(timeout=1)
     query = update.callback_query
-    assert (query.id, query.data, query.message.message_id) == (pressed["callback_query_id"], "claim:7", card.message_id)
+    assert query is not None and query.message is not None
+    assert (query.id, query.data, query.message.message_id) == (
+        pressed["callback_query_id"],
+        "claim:7",
+        card.message_id,
+    )
     assert await bot.answer_callback_query(query.id, text="Claimed")
     with pytest.raises(BadRequest, match="(?i)query is too old"):
         await bot.answer_callback_query(query.id, text="Claimed")
     edited = await bot.edit_message_text("case 7 · claimed by Anna", USER, card.message_id)
-    assert edited.text == "case 7 · claimed by Anna"
+    assert isinstance(edited, telegram.Message) and edited.text == "case 7 · claimed by Anna"
     with pytest.raises(BadRequest, match="(?i)not modified"):
         await bot.edit_message_text("case 7 · claimed by Anna", USER, card.message_id)
     await bot.edit_message_reply_markup(USER, card.message_id, reply_markup=keyboard)
@@ -258,7 +284,11 @@ async def test_button_press_edit_and_answer(bot: telegram.Bot, telegram_standin:
         await bot.edit_message_text("x", USER, 999)
     [stored] = telegram_standin.messages(USER)
     assert stored["edit_count"] == 2
-    assert [s["method"] for s in telegram_standin.sent(USER)] == ["sendMessage", "editMessageText", "editMessageReplyMarkup"]
+    assert [s["method"] for s in telegram_standin.sent(USER)] == [
+        "sendMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+    ]
     assert telegram_standin.callback_answers()[0]["text"] == "Claimed"
     assert await bot.delete_message(USER, card.message_id)
     assert telegram_standin.messages(USER) == []
@@ -268,7 +298,8 @@ async def test_reply_to_a_force_reply_prompt(bot: telegram.Bot, telegram_standin
     prompt = await bot.send_message(USER, "Your reply to case 7?", reply_markup=telegram.ForceReply())
     telegram_standin.send_text(USER, "We are sorry & will fix it", reply_to_message_id=prompt.message_id)
     [update] = await bot.get_updates(timeout=1)
-    assert update.message.reply_to_message.message_id == prompt.message_id
+    replied = message_of(update).reply_to_message
+    assert replied is not None and replied.message_id == prompt.message_id
 
 
 async def test_commands_are_registered_and_checked(bot: telegram.Bot, telegram_standin: ControlClient) -> None:
@@ -332,7 +363,9 @@ def test_runs_as_a_separate_process(tmp_path: Path) -> None:
     ready = tmp_path / "ready.json"
     repo = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.telegram_standin", "--ready-file", str(ready)], cwd=repo, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "tests.telegram_standin", "--ready-file", str(ready)],
+        cwd=repo,
+        stdout=subprocess.DEVNULL,
     )
     try:
         for _ in range(200):
@@ -348,8 +381,44 @@ def test_runs_as_a_separate_process(tmp_path: Path) -> None:
                 return await client.get_updates(timeout=1)
 
         [update] = asyncio.run(poll())
-        assert update.message.text == "/help"
+        assert message_of(update).text == "/help"
         assert control.rejections() == []
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_a_polling_application_answers_a_command(telegram_standin: ControlClient) -> None:
+    from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+    async def help_command(update: telegram.Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Claim", callback_data="claim:1")]])
+        await message_of(update).reply_html("<b>Help</b> &amp; more", reply_markup=keyboard)
+
+    async def pressed(update: telegram.Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer("ok")
+        await update.callback_query.edit_message_text("claimed")
+
+    application = (
+        Application.builder()
+        .token(telegram_standin.token)
+        .base_url(telegram_standin.base_url)
+        .get_updates_read_timeout(5)
+        .build()
+    )
+    application.add_handler(CommandHandler("help", help_command))
+    application.add_handler(CallbackQueryHandler(pressed))
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0, timeout=1, drop_pending_updates=True)
+        telegram_standin.send_text(USER, "/help")
+        [sent] = await asyncio.to_thread(telegram_standin.wait_for, "sendMessage", 1, USER, 10)
+        telegram_standin.press_button(USER, sent["result"]["message_id"], "claim:1")
+        await asyncio.to_thread(telegram_standin.wait_for, "editMessageText", 1, USER, 10)
+        await application.updater.stop()
+        await application.stop()
+    assert [m["text"] for m in telegram_standin.messages(USER)] == ["claimed"]
+    assert telegram_standin.callback_answers()[0]["text"] == "ok"
+    assert telegram_standin.rejections() == []

@@ -2,7 +2,9 @@
 
     python -m tests.spiders.crawl_harness SPEC.json OUT_DIR
 
-SPEC: {"sources": [{"name", "type", "url", "brand", "known_ids"}], "settings": {...}}.
+SPEC: {"sources": [{"name", "type", "url", "brand", "known_ids", "brands"?}], "settings": {...}}.
+A source's "brands" ([{"name", "aliases", "exclude"}]) becomes the spider's brand_matcher, as the
+crawl runner does it.
 OUT_DIR receives items.jsonl (one item per line, "raw" replaced by its key count) and stats.json
 (per source: Scrapy's stats collector dump).
 """
@@ -18,6 +20,8 @@ from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 
+from review_watch.domain.brand_matching import BrandMatcher
+from spiders.filters import brand_specs
 from spiders.items import MentionItem
 from spiders.registry import SPIDERS
 from spiders.settings import crawler_settings
@@ -57,17 +61,21 @@ def main(spec_path: str, out_dir: str) -> None:
     settings = crawler_settings(**spec.get("settings", {}))
     settings[OUT_SETTING] = str(items_path)
     settings["ITEM_PIPELINES"] = {**settings["ITEM_PIPELINES"], __name__ + ".JsonLinesPipeline": 900}
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers: dict[str, Crawler] = {}
     for source in spec["sources"]:
         crawler = process.create_crawler(SPIDERS[source["type"]])
         crawlers[source["name"]] = crawler
+        extra = {}
+        if "brands" in source:
+            extra["brand_matcher"] = BrandMatcher(brand_specs(source["brands"]))
         process.crawl(
             crawler,
             source_name=source["name"],
             start_url=source["url"],
             brand=source.get("brand"),
             known_ids=frozenset(source.get("known_ids", [])),
+            **extra,
         )
     process.start()
     stats = {name: crawler.stats.get_stats() for name, crawler in crawlers.items() if crawler.stats}

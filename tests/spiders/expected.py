@@ -11,7 +11,26 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
-from tests.spiders.conftest import fixture
+from tests.spiders.fixture_sources import fixture
+
+
+def found(pattern: str, text: str, flags: int = re.S) -> str:
+    """The first group of pattern in text; the fixture is broken (test error) when it is missing."""
+    match = re.search(pattern, text, flags)
+    assert match is not None, pattern
+    return match.group(1)
+
+
+def child_text(element: ET.Element, path: str) -> str:
+    value = element.findtext(path)
+    assert value is not None, path
+    return value
+
+
+def child_href(element: ET.Element, path: str) -> str:
+    child = element.find(path)
+    assert child is not None, path
+    return child.get("href", "")
 
 
 def norm(text: str | None) -> str:
@@ -27,7 +46,7 @@ class _Text(HTMLParser):
         self.parts.append(data)
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in ("p", "br", "div", "li", "td", "tr"):
+        if tag.rsplit(":", 1)[-1] in ("p", "br", "div", "li", "td", "tr"):
             self.parts.append(" ")
 
 
@@ -54,11 +73,12 @@ def record(external_id: str, *, text: str, author: str | None, published: dateti
 
 def trustpilot(path: str) -> list[dict[str, Any]]:
     page = fixture(path).decode("utf-8")
-    data = json.loads(re.search(r'<script id="__NEXT_DATA__"[^>]*>(.*?)</script>', page, re.S).group(1))
+    data = json.loads(found(r'<script id="__NEXT_DATA__"[^>]*>(.*?)</script>', page))
     return [
         record(r["id"], text=r["text"], author=r["consumer"]["displayName"],
                published=utc(r["dates"]["publishedDate"]), rating=float(r["rating"]),
                url=f"https://www.trustpilot.com/reviews/{r['id']}", title=r["title"], language=r["language"])
+        | {"updated_at": utc(r["dates"]["updatedDate"]) if r["dates"].get("updatedDate") else None}
         for r in data["props"]["pageProps"]["reviews"]
     ]
 
@@ -113,16 +133,16 @@ def _reddit_feed(path: str) -> list[dict[str, Any]]:
     atom = "{http://www.w3.org/2005/Atom}"
     if root.tag == f"{atom}feed":
         return [
-            record(e.findtext(f"{atom}id"), text=html_text(_xhtml(e.find(f"{atom}content"))),
-                   author=e.findtext(f"{atom}author/{atom}name").removeprefix("/u/"),
-                   published=utc(e.findtext(f"{atom}updated")), url=e.find(f"{atom}link").get("href"),
+            record(child_text(e, f"{atom}id"), text=html_text(_xhtml(e.find(f"{atom}content"))),
+                   author=child_text(e, f"{atom}author/{atom}name").removeprefix("/u/"),
+                   published=utc(child_text(e, f"{atom}published")), url=child_href(e, f"{atom}link"),
                    title=e.findtext(f"{atom}title"))
             for e in root.iter(f"{atom}entry")
         ]
     return [
-        record("t3_" + re.search(r"/comments/(\w+)/", i.findtext("link")).group(1),
+        record("t3_" + found(r"/comments/(\w+)/", child_text(i, "link")),
                text=html_text(i.findtext("description")), author=None,
-               published=_rfc822(i.findtext("pubDate")), url=i.findtext("link"), title=i.findtext("title"))
+               published=_rfc822(child_text(i, "pubDate")), url=i.findtext("link"), title=i.findtext("title"))
         for i in root.iter("item")
     ]
 
@@ -183,23 +203,21 @@ def bluesky(path: str) -> list[dict[str, Any]]:
 
 def rss(path: str) -> list[dict[str, Any]]:
     body = fixture(path)
-    if "iso-8859-1" in path:
-        root = ET.fromstring(body.decode("latin-1"))  # the encoding PROVENANCE.md gives for this file
-    else:
-        root = ET.fromstring(body)
+    # PROVENANCE.md gives this file's encoding, which the file itself does not declare.
+    root = ET.fromstring(body.decode("latin-1")) if "iso-8859-1" in path else ET.fromstring(body)
     atom = "{http://www.w3.org/2005/Atom}"
     if root.tag == f"{atom}feed":
         return [
-            record(e.findtext(f"{atom}id"), text=html_text(e.findtext(f"{atom}summary")), author=None,
-                   published=utc(e.findtext(f"{atom}published")),
-                   url=e.find(f"{atom}link[@rel='alternate']").get("href"), title=e.findtext(f"{atom}title"))
+            record(child_text(e, f"{atom}id"), text=html_text(e.findtext(f"{atom}summary")), author=None,
+                   published=utc(child_text(e, f"{atom}published")),
+                   url=child_href(e, f"{atom}link[@rel='alternate']"), title=e.findtext(f"{atom}title"))
             for e in root.iter(f"{atom}entry")
         ]
     language = (root.findtext("channel/language") or "").split("-")[0] or None
     dc = "{http://purl.org/dc/elements/1.1/}"
     return [
-        record(i.findtext("guid") or i.findtext("link"), text=html_text(i.findtext("description")),
-               author=i.findtext(f"{dc}creator"), published=_rfc822(_english_date(i.findtext("pubDate"))),
+        record(i.findtext("guid") or child_text(i, "link"), text=html_text(i.findtext("description")),
+               author=i.findtext(f"{dc}creator") or None, published=_rfc822(_english_date(child_text(i, "pubDate"))),
                url=i.findtext("link"), title=i.findtext("title"), language=language)
         for i in root.iter("item")
     ]
@@ -240,12 +258,12 @@ def schemaorg(path: str) -> list[dict[str, Any]]:
                title=r.get("name"))
         for r in reviews
     ]
-    for block in re.findall(r'itemtype="https://schema.org/Review" data-reviewid="(\d+)">(.*?)<meta itemprop="datePublished"'
-                            r' content="([\d-]+)"', page, re.S):
-        review_id, body, date = block
+    microdata = re.findall(r'itemtype="https://schema.org/Review" data-reviewid="(\d+)">(.*?)'
+                           r'<meta itemprop="datePublished" content="([\d-]+)"', page, re.S)
+    for review_id, body, date in microdata:
         records.append(record(
-            review_id, text=html_text(re.search(r'itemprop="description">(.*?)</span>', body, re.S).group(1)),
-            author=re.search(r'itemprop="name">([^<]*)</span></span>', body).group(1),
-            published=utc(date), rating=float(re.search(r'itemprop="ratingValue">([\d.]+)<', body).group(1)),
-            title=html_text(re.search(r'</span></span> from\s*<span itemprop="name">(.*?)</span>', body, re.S).group(1))))
+            review_id, text=html_text(found(r'itemprop="description">(.*?)</span>', body)),
+            author=found(r'itemprop="name">([^<]*)</span></span>', body),
+            published=utc(date), rating=float(found(r'itemprop="ratingValue">([\d.]+)<', body)),
+            title=html_text(found(r'</span></span> from\s*<span itemprop="name">(.*?)</span>', body))))
     return records

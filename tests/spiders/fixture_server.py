@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 @dataclass
@@ -59,7 +59,8 @@ class FixtureServer:
             return [hit for hit in self.hits if hit.path.startswith(prefix)]
 
     def _reply(self, hit: Hit) -> Reply:
-        route = self.routes.get(hit.path) or self.routes.get(urlsplit(hit.path).path)
+        path = unquote(hit.path)
+        route = self.routes.get(path) or self.routes.get(urlsplit(path).path)
         if route is None:
             return Reply(b"not found", "text/plain", 404)
         return route(hit) if callable(route) else route

@@ -75,9 +75,7 @@ def _read_attrs(text: str, i: int, tag: str, tag_byte: int) -> tuple[dict[str, s
             return attrs, i + 1
         name_match = _ATTR_NAME.match(text, i)
         if name_match is None:
-            raise HtmlParseError(
-                f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(text, i)}'
-            )
+            raise HtmlParseError(f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(text, i)}')
         attr = name_match.group().lower()
         i = name_match.end()
         while i < n and text[i] in " \t\n\r":
@@ -101,9 +99,7 @@ def _read_attrs(text: str, i: int, tag: str, tag_byte: int) -> tuple[dict[str, s
                     decoded, i = _decode_entity(text, i)
                     value_chars.append(decoded)
                 elif text[i] == "<":
-                    raise HtmlParseError(
-                        f"Unexpected '<' in an attribute at byte offset {_byte_offset(text, i)}"
-                    )
+                    raise HtmlParseError(f"Unexpected '<' in an attribute at byte offset {_byte_offset(text, i)}")
                 else:
                     value_chars.append(text[i])
                     i += 1
@@ -156,9 +152,7 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             out_len += utf16_len(decoded)
             continue
         if c == ">":
-            raise HtmlParseError(
-                f"Character '>' must be escaped as &gt; at byte offset {_byte_offset(text, i)}"
-            )
+            raise HtmlParseError(f"Character '>' must be escaped as &gt; at byte offset {_byte_offset(text, i)}")
         if c != "<":
             out.append(c)
             out_len += 2 if ord(c) > 0xFFFF else 1
@@ -179,11 +173,17 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             top = stack.pop()
             if name != top.name:
                 raise HtmlParseError(
-                    f"Unmatched end tag at byte offset {tag_byte}, "
-                    f'expected "</{top.name}>", found "</{name}>"'
+                    f'Unmatched end tag at byte offset {tag_byte}, expected "</{top.name}>", found "</{name}>"'
                 )
             entity = _entity_for(top, out_len - top.offset, stack[-1] if stack else None)
-            if entity is not None and out_len > top.offset:
+            merged_into_code = (
+                entity is not None
+                and entities
+                and entity["type"] == "pre"
+                and entities[-1]["type"] == "pre"
+                and (entities[-1]["offset"], entities[-1]["length"]) == (entity["offset"], entity["length"])
+            )  # <pre><code class="language-x">: one pre entity with the language
+            if entity is not None and out_len > top.offset and not merged_into_code:
                 entities.append(entity)
             i = j + 1
             continue

@@ -31,9 +31,7 @@ class ControlClient:
         """What python-telegram-bot takes as ``base_url``."""
         return f"{self.api_url}/bot"
 
-    def _call(
-        self, path: str, body: dict[str, Any] | None = None, query: str = "", timeout: float = 30
-    ) -> Any:
+    def _call(self, path: str, body: dict[str, Any] | None = None, query: str = "", timeout: float = 30) -> Any:
         url = f"{self.api_url}/_control/{path}" + (f"?{query}" if query else "")
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST")
@@ -81,13 +79,9 @@ class ControlClient:
             },
         )
 
-    def press_button(
-        self, user_id: int, message_id: int, data: str, chat_id: int | None = None
-    ) -> dict[str, Any]:
+    def press_button(self, user_id: int, message_id: int, data: str, chat_id: int | None = None) -> dict[str, Any]:
         """A user presses the inline button carrying ``data`` on a bot message; returns callback_query_id."""
-        return self._call(
-            "callback", {"user_id": user_id, "message_id": message_id, "data": data, "chat_id": chat_id}
-        )
+        return self._call("callback", {"user_id": user_id, "message_id": message_id, "data": data, "chat_id": chat_id})
 
     def fail_next(
         self,
@@ -126,8 +120,8 @@ class ControlClient:
         return self._call("rate_limits", {"enabled": enabled, **limits})
 
     def requests(self, method: str | None = None, outcome: str | None = None) -> list[dict[str, Any]]:
-        """Every request: outcome ok, rejected (Telegram would refuse it), failed (injected/blocked/migrated)
-        or rate_limited (over the enforced limits)."""
+        """Every request: outcome ok, rejected (Telegram would refuse it), failed (injected/blocked/migrated),
+        rate_limited (over the enforced limits) or superseded (a long poll ended by a newer getUpdates)."""
         query = "&".join(f"{k}={v}" for k, v in (("method", method), ("outcome", outcome)) if v)
         return self._call("requests", query=query)
 

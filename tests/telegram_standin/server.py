@@ -49,6 +49,10 @@ class FloodError(ApiError):
     """A 429 from the stand-in's own flood limits (not an injected one)."""
 
 
+class SupersededPoll(ApiError):
+    """A long poll ended by a newer getUpdates (PTB does this when it stops polling)."""
+
+
 @dataclass
 class FailureRule:
     """Answer the next ``count`` matching calls with a failure instead of doing them."""
@@ -79,8 +83,7 @@ class ChatState:
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: {"file": v.filename, "size": len(v.data)} if isinstance(v, UploadedFile) else v
-        for k, v in params.items()
+        k: {"file": v.filename, "size": len(v.data)} if isinstance(v, UploadedFile) else v for k, v in params.items()
     }
 
 
@@ -226,6 +229,8 @@ class BotApiStandIn:
             if implementation is None:
                 raise bad_request(f"the stand-in does not implement {method}")
             result = await implementation(params)
+        except SupersededPoll as error:
+            return self._error(method, params, error, "superseded")
         except ApiError as error:
             return self._error(method, params, error, "rejected")
         self._record(method, params, 200, "ok", result)
@@ -358,9 +363,7 @@ class BotApiStandIn:
         return int(text) if re.fullmatch(r"-?[0-9]+", text) else text
 
     def _user(self, user_id: int, **details: Any) -> dict[str, Any]:
-        user = self.users.setdefault(
-            user_id, {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
-        )
+        user = self.users.setdefault(user_id, {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"})
         user.update({k: v for k, v in details.items() if v is not None})
         return user
 
@@ -463,10 +466,9 @@ class BotApiStandIn:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), deadline - time.monotonic())
             if generation != self._poll_generation:
-                raise ApiError(
+                raise SupersededPoll(
                     409,
-                    "Conflict: terminated by other getUpdates request; make sure that only one bot "
-                    "instance is running",
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
                 )
 
     async def _send_message(self, params: dict[str, Any]) -> Any:
@@ -524,9 +526,7 @@ class BotApiStandIn:
         if params.get("reply_markup", {}).get("inline_keyboard"):
             message["reply_markup"] = params["reply_markup"]  # Message shows inline keyboards only
         self._store(state, message)
-        self._log_sent(
-            "sendPhoto", state, message["message_id"], photo=file_id, caption=message.get("caption")
-        )
+        self._log_sent("sendPhoto", state, message["message_id"], photo=file_id, caption=message.get("caption"))
         return message
 
     async def _edit_message_text(self, params: dict[str, Any]) -> Any:
@@ -723,9 +723,7 @@ class BotApiStandIn:
         self._store(state, message)
         return self._push_update({"message": message})
 
-    def inject_callback(
-        self, user_id: int, message_id: int, data: str, chat_id: int | None = None
-    ) -> dict[str, Any]:
+    def inject_callback(self, user_id: int, message_id: int, data: str, chat_id: int | None = None) -> dict[str, Any]:
         """A press on an inline button of a bot message; returns the update."""
         user = self._user(user_id)
         state = self._chat(chat_id if chat_id is not None else user_id)
@@ -917,8 +915,7 @@ class BotApiStandIn:
             [
                 s
                 for s in self.sent
-                if (chat_id is None or str(s["chat_id"]) == chat_id)
-                and (method is None or s["method"] == method)
+                if (chat_id is None or str(s["chat_id"]) == chat_id) and (method is None or s["method"] == method)
             ]
         )
 

@@ -1,4 +1,4 @@
-"""Who may do what in the bot; pure decisions the handlers ask before calling the service layer."""
+"""Who may do what to a case; the service layer asks before every staff action, whoever calls it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class Operation(StrEnum):
     RESOLVE = "resolve"
     WAIT = "wait"
     NOT_ACTIONABLE = "not_actionable"
+    SNOOZE = "snooze"
     ASSIGN = "assign"
     STATS = "stats"
 
@@ -23,13 +24,14 @@ class Operation(StrEnum):
 ANY_STAFF = frozenset({Operation.HELP, Operation.QUEUE, Operation.MUTE})
 LEADS_ONLY = frozenset({Operation.ASSIGN, Operation.STATS})
 OWN_CASE = frozenset(
-    {Operation.VIEW_CASE, Operation.REPLY, Operation.RESOLVE, Operation.WAIT, Operation.NOT_ACTIONABLE}
+    {Operation.VIEW_CASE, Operation.REPLY, Operation.RESOLVE, Operation.WAIT, Operation.NOT_ACTIONABLE,
+     Operation.SNOOZE}
 )
 
 
 @dataclass(frozen=True)
 class Member:
-    """A configured or invited staff member as the bot knows them."""
+    """A configured or invited staff member."""
 
     name: str
     role: str  # "agent" | "lead"

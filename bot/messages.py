@@ -1,0 +1,167 @@
+"""What the bot says: service-layer views rendered for one reader, as python-telegram-bot objects."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from telegram import InlineKeyboardButton
+
+from bot import formatting
+from bot.formatting import Keyboard, Reader
+from bot.i18n import languages, t
+from review_watch.config import Config
+from review_watch.domain import cases as domain
+from review_watch.services.cases import ActionRefused, ActionResult
+from review_watch.services.stats import TeamStats
+from review_watch.services.views import CaseView, case_view
+from review_watch.storage.orm import Case, OutboxMessage, Staff
+from review_watch.storage.unit_of_work import UnitOfWork
+
+LOCALES = tuple(languages())
+BUTTON_ACTIONS: dict[str, domain.Action] = {
+    "claim": domain.Claim(),
+    "resolve": domain.Resolve(),
+    "wait": domain.Wait(),
+    "not_actionable": domain.NotActionable(),
+}
+PTBKeyboard = list[list[InlineKeyboardButton]]
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    html: str
+    keyboard: PTBKeyboard
+    case_id: int | None = None
+    is_case_card: bool = False  # the alert card, whose message id later edits go to
+    edit_message_id: int | None = None
+
+
+def reader_for(config: Config, member: Staff) -> Reader:
+    calendar = config.calendar(member.calendar) if member.calendar else config.calendar()
+    return Reader(member.locale, calendar.timezone, member.role == "lead")
+
+
+def telegram_keyboard(keyboard: Keyboard) -> PTBKeyboard:
+    return [[InlineKeyboardButton(b.label, callback_data=b.callback_data) if b.callback_data
+             else InlineKeyboardButton(b.label, url=b.url) for b in row] for row in keyboard]
+
+
+def _still_relevant(message: OutboxMessage, view: CaseView | None) -> bool:
+    """Re-checked at the moment of sending: no reminder or escalation for an answered or closed case."""
+    if message.kind in ("reminder", "escalation"):
+        return view is not None and view.status not in ("replied", "resolved", "not_actionable")
+    if message.kind == "edit":
+        return view is not None
+    return True
+
+
+def render_outbox_message(uow: UnitOfWork, config: Config, message: OutboxMessage,
+                          now: datetime) -> RenderedMessage | None:
+    member = message.staff
+    view = case_view(uow, config, message.case_id, now) if message.case_id is not None else None
+    if not _still_relevant(message, view):
+        return None
+    if message.kind == "edit":
+        assert view is not None
+        case = uow.session.get(Case, message.case_id)
+        if case is None or case.alert_message_id is None or case.alert_chat_id is None:
+            return None
+        reader = uow.session.scalar(select(Staff).where(
+            (Staff.chat_id == case.alert_chat_id) | (Staff.telegram_id == case.alert_chat_id)).limit(1))
+        if reader is None:
+            return None
+        rendered = formatting.render_alert(view, reader_for(config, reader), now)
+        return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard), message.case_id,
+                               edit_message_id=case.alert_message_id)
+    if member is None:
+        return None
+    rendered = formatting.render_outbox(message.kind, message.payload, view, reader_for(config, member), now)
+    return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard), message.case_id,
+                           is_case_card=message.kind == "alert")
+
+
+def render_for_terminal(uow: UnitOfWork, config: Config, message: OutboxMessage, now: datetime) -> str:
+    """An outbox message as its recipient would read it, in plain text (for `review-watch demo`)."""
+    member = message.staff
+    view = case_view(uow, config, message.case_id, now) if message.case_id is not None else None
+    timezone = reader_for(config, member).timezone if member else ZoneInfo("UTC")
+    body = formatting.render_message_text(message.kind, message.payload, view, member.locale if member else "en",
+                                          timezone, now)
+    who = f"{member.name} (Telegram id {member.telegram_id})" if member else "nobody"
+    return f"To {who}:\n{body}"
+
+
+def text(key: str, locale: str, **values: object) -> str:
+    return t(key, locale, **values)
+
+
+def refusal(exc: ActionRefused, locale: str) -> str:
+    if exc.key == "illegal_transition":
+        return t("illegal_transition", locale, reason=formatting.user_text(str(exc)))
+    return t(exc.key, locale, case_id="?")
+
+
+def action_done(action: str, result: ActionResult, locale: str) -> str:
+    return t(f"done.{action}", locale, case_id=result.case_id,
+             assignee=formatting.name_text(result.assignee or "—"))
+
+
+def help_text(locale: str, is_lead: bool) -> str:
+    return formatting.render_help(locale, is_lead)
+
+
+def command_list(locale: str) -> list[tuple[str, str]]:
+    return formatting.bot_commands(locale, for_leads=True)
+
+
+def queue(views: list[CaseView], member: Staff, config: Config, now: datetime) -> str:
+    return formatting.render_queue(views, reader_for(config, member), now)
+
+
+def case_details(view: CaseView, member: Staff, config: Config, now: datetime) -> list[str]:
+    return formatting.render_case(view, reader_for(config, member), now)
+
+
+def stats(figures: TeamStats, locale: str) -> str:
+    return formatting.render_stats(figures, locale)
+
+
+def stats_chart(figures: TeamStats) -> bytes:
+    """A bar chart of open and overdue cases per person, as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    names = sorted(figures.open_by_assignee, key=lambda n: -figures.open_by_assignee[n])[:20] or ["—"]
+    figure, axes = pyplot.subplots(figsize=(6, 3.5), dpi=100)
+    axes.bar(names, [figures.open_by_assignee.get(n, 0) for n in names], label="open")
+    axes.bar(names, [figures.overdue_by_assignee.get(n, 0) for n in names], label="overdue")
+    axes.set_ylabel("cases")
+    axes.legend()
+    figure.autofmt_xdate()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    pyplot.close(figure)
+    return buffer.getvalue()
+
+
+def reassign_choices(uow: UnitOfWork) -> list[str]:
+    return list(uow.session.scalars(select(Staff.name).where(Staff.active.is_(True), Staff.reachable.is_(True))
+                                    .order_by(Staff.name)))
+
+
+def reassign_keyboard(case_id: int, names: list[str]) -> PTBKeyboard:
+    return telegram_keyboard(formatting.reassign_keyboard(case_id, names))
+
+
+def confirm_keyboard(case_id: int, locale: str) -> PTBKeyboard:
+    return telegram_keyboard(formatting.confirm_keyboard(case_id, locale))
+
+
+def confirm_reply(case_id: int, reply_text: str, locale: str) -> str:
+    return formatting.render_confirm_reply(case_id, reply_text, locale)

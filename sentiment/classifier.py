@@ -1,0 +1,214 @@
+"""The judgement: a sequence classifier plus star-rating fusion, language detection and flags."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
+
+from sentiment.builtin import build_builtin_model
+from sentiment.flags import FlagRules
+from sentiment.labels import LABELS, label_matrix
+from sentiment.language import detect_languages
+from sentiment.types import Judgement, ModelLoadError, TextToJudge
+
+log = logging.getLogger(__name__)
+
+NEG, NEU, POS = range(3)
+WINDOW_OVERLAP = 32  # tokens shared by consecutive windows of a long text
+TOKEN_BUDGET = 8192  # padded tokens per forward pass
+MAX_BATCH = 64
+# P(label | stars) on a 1..5 scale, interpolated for other scales; multiplies the text's probabilities.
+RATING_PRIOR = {
+    1.0: (0.85, 0.10, 0.05),
+    2.0: (0.70, 0.20, 0.10),
+    3.0: (0.30, 0.45, 0.25),
+    4.0: (0.08, 0.22, 0.70),
+    5.0: (0.04, 0.11, 0.85),
+}
+COMPLAINT_STARS = 2.0  # at or below this (on a 1..5 scale) a review is a complaint whatever the text says
+
+
+@dataclass
+class LoadedModel:
+    model: torch.nn.Module
+    tokenizer: PreTrainedTokenizerBase
+    labels: torch.Tensor  # [n_model_classes, 3]
+    max_length: int
+
+
+_cache: dict[str, LoadedModel] = {}
+_cache_lock = threading.Lock()
+
+
+def stars_on_five(rating: float, rating_max: float | None) -> float:
+    top = rating_max if rating_max and rating_max > 0 else 5.0
+    return min(5.0, max(1.0, rating / top * 5.0))
+
+
+def rating_prior(stars: float) -> torch.Tensor:
+    low = min(5.0, max(1.0, float(int(stars))))
+    high = min(5.0, low + 1.0)
+    frac = stars - low
+    a, b = torch.tensor(RATING_PRIOR[low]), torch.tensor(RATING_PRIOR[high])
+    return a * (1 - frac) + b * frac
+
+
+def fuse_rating(
+    text_probs: torch.Tensor, rating: float | None, rating_max: float | None
+) -> tuple[torch.Tensor, float | None]:
+    """(fused probabilities, complaint confidence). A 1-2 star review is a complaint even with neutral text:
+    then the second value is the confidence that it is negative, else None."""
+    if rating is None:
+        return text_probs, None
+    stars = stars_on_five(rating, rating_max)
+    prior = rating_prior(stars)
+    fused = text_probs * prior
+    fused = fused / fused.sum()
+    if stars <= COMPLAINT_STARS:
+        return fused, max(float(fused[NEG]), float(prior[NEG]))
+    return fused, None
+
+
+def _load(model: str, cache_dir: Path | None) -> LoadedModel:
+    if model == "builtin":
+        source = str(build_builtin_model())
+    else:
+        local = Path(model).expanduser()
+        if local.exists():
+            if not (local / "config.json").exists():
+                raise ModelLoadError(f"sentiment model folder {local} has no config.json")
+            source = str(local)
+        elif model.startswith((".", "/", "~")) or model.count("/") > 1:
+            raise ModelLoadError(f"sentiment model folder {model} does not exist")
+        else:
+            source = model
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, cache_dir=cache_dir)
+        network = AutoModelForSequenceClassification.from_pretrained(
+            source, cache_dir=cache_dir, dtype=torch.float32
+        )
+    except Exception as exc:  # transformers raises many kinds (OSError, ValueError, HTTP errors)
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"cannot load sentiment model {model!r}: {first_line}") from None
+    network.eval()
+    id2label = getattr(network.config, "id2label", None) or {}
+    labels = label_matrix({int(k): v for k, v in id2label.items()})
+    limit = getattr(tokenizer, "model_max_length", 512)
+    positions = getattr(network.config, "max_position_embeddings", 512)
+    max_length = int(min(limit if limit < 100_000 else 512, positions, 512))
+    return LoadedModel(network, tokenizer, labels, max_length)
+
+
+def load_model(model: str, cache_dir: Path | None = None) -> LoadedModel:
+    with _cache_lock:
+        if model not in _cache:
+            _cache[model] = _load(model, cache_dir)
+        return _cache[model]
+
+
+class SentimentClassifier:
+    def __init__(self, loaded: LoadedModel, threshold: float = 0.5, competitors: Sequence[str] = ()) -> None:
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"sentiment threshold must be between 0 and 1, got {threshold}")
+        self.loaded = loaded
+        self.threshold = threshold
+        self.flag_rules = FlagRules(competitors)
+
+    def text_probabilities(self, texts: Sequence[str]) -> torch.Tensor:
+        """[n, 3] negative/neutral/positive from the model alone. Long texts are split into overlapping
+        windows; a text's probabilities are the token-weighted mean over its windows."""
+        if not texts:
+            return torch.zeros(0, len(LABELS))
+        tok, m = self.loaded.tokenizer, self.loaded.max_length
+        encoded = tok(
+            list(texts),
+            truncation=True,
+            max_length=m,
+            stride=WINDOW_OVERLAP,
+            return_overflowing_tokens=True,
+            padding=False,
+        )
+        windows: list[list[int]] = encoded["input_ids"]
+        owner: list[int] = encoded.get("overflow_to_sample_mapping", list(range(len(windows))))
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        window_probs = torch.zeros(len(windows), len(LABELS))
+        pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+        start = 0
+        with torch.inference_mode():
+            while start < len(order):
+                longest = len(windows[order[start]])
+                end = start
+                while end < len(order) and end - start < MAX_BATCH:
+                    longest = max(longest, len(windows[order[end]]))
+                    if (end - start + 1) * longest > TOKEN_BUDGET and end > start:
+                        break
+                    end += 1
+                batch = order[start:end]
+                width = max(len(windows[i]) for i in batch)
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    ids[row, : len(windows[i])] = torch.tensor(windows[i])
+                    mask[row, : len(windows[i])] = 1
+                logits = self.loaded.model(input_ids=ids, attention_mask=mask).logits.float()
+                window_probs[batch] = torch.softmax(logits, dim=-1) @ self.loaded.labels
+                start = end
+        totals = torch.zeros(len(texts), len(LABELS))
+        weights = torch.zeros(len(texts))
+        for i, text_index in enumerate(owner):
+            size = float(len(windows[i]))
+            totals[text_index] += window_probs[i] * size
+            weights[text_index] += size
+        return totals / weights.clamp(min=1.0).unsqueeze(1)
+
+    def judge(self, items: Sequence[TextToJudge]) -> list[Judgement]:
+        texts = [f"{item.title}. {item.text}" if item.title else item.text for item in items]
+        probs = self.text_probabilities(texts)
+        languages = detect_languages(texts, [item.language_hint for item in items])
+        out = []
+        for item, text, p, language in zip(items, texts, probs, languages, strict=True):
+            fused, complaint = fuse_rating(p, item.rating, item.rating_max)
+            flags = self.flag_rules(text)
+            label = "negative" if complaint is not None else LABELS[int(fused.argmax())]
+            score = complaint if complaint is not None else float(fused.max())
+            negative = complaint is not None or flags.any_alarm or float(fused[NEG]) >= self.threshold
+            out.append(
+                Judgement(
+                    label=label,
+                    score=round(score, 4),
+                    negative=negative,
+                    language=language,
+                    churn_intent=flags.churn_intent,
+                    competitor=flags.competitor,
+                    threat=flags.threat,
+                    staff_abuse=flags.staff_abuse,
+                )
+            )
+        return out
+
+
+def set_threads() -> None:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    torch.set_num_threads(max(1, cores))
+
+
+def load_classifier(
+    model: str,
+    *,
+    threshold: float = 0.5,
+    competitors: Sequence[str] = (),
+    cache_dir: Path | None = None,
+) -> SentimentClassifier:
+    """model: "builtin", a Hugging Face hub id, or a local folder. The model loads once per process."""
+    set_threads()
+    return SentimentClassifier(load_model(model, cache_dir), threshold=threshold, competitors=competitors)

@@ -1,0 +1,102 @@
+"""Evaluate a sentiment model on the project's labelled development set.
+
+    python -m sentiment.evaluate [--model builtin] [--threshold 0.5]
+
+Prints, per language: negative recall and precision (of the `negative` flag, after rating fusion),
+macro-F1 of the three labels, language-detection accuracy; then overall figures and throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sentiment.corpus import DEV_FILE, Example, read_jsonl
+from sentiment.labels import LABELS
+from sentiment.types import Judgement, ModelLoadError, TextToJudge
+
+
+def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
+    scores = []
+    for label in LABELS:
+        tp = sum(g == p == label for g, p in zip(gold, pred, strict=True))
+        n_pred, n_gold = list(pred).count(label), list(gold).count(label)
+        if not n_gold and not n_pred:
+            continue
+        precision = tp / n_pred if n_pred else 0.0
+        recall = tp / n_gold if n_gold else 0.0
+        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def metrics(examples: Sequence[Example], judgements: Sequence[Judgement]) -> dict[str, float]:
+    gold_neg = [e.label == "negative" for e in examples]
+    flagged = [j.negative for j in judgements]
+    tp = sum(g and f for g, f in zip(gold_neg, flagged, strict=True))
+    return {
+        "n": len(examples),
+        "neg_recall": tp / sum(gold_neg) if any(gold_neg) else 1.0,
+        "neg_precision": tp / sum(flagged) if any(flagged) else 1.0,
+        "macro_f1": macro_f1([e.label for e in examples], [j.label for j in judgements]),
+        "lang_acc": sum(e.language == j.language for e, j in zip(examples, judgements, strict=True))
+        / max(1, len(examples)),
+    }
+
+
+def report(examples: Sequence[Example], judgements: Sequence[Judgement]) -> list[str]:
+    lines = [f"{'language':<9}{'n':>5}{'neg recall':>12}{'neg prec':>10}{'macro-F1':>10}{'lang acc':>10}"]
+
+    def row(name: str, subset: list[int]) -> str:
+        m = metrics([examples[i] for i in subset], [judgements[i] for i in subset])
+        return (
+            f"{name:<9}{m['n']:>5}{m['neg_recall']:>12.3f}{m['neg_precision']:>10.3f}"
+            f"{m['macro_f1']:>10.3f}{m['lang_acc']:>10.3f}"
+        )
+
+    languages = list(dict.fromkeys(e.language for e in examples))
+    for language in languages:
+        lines.append(row(language, [i for i, e in enumerate(examples) if e.language == language]))
+    lines.append(row("hard", [i for i, e in enumerate(examples) if e.hard]))
+    lines.append(row("overall", list(range(len(examples)))))
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sentiment.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="builtin", help='"builtin", a Hugging Face id or a local folder')
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--dev", type=Path, default=DEV_FILE)
+    parser.add_argument("--errors", action="store_true", help="list the items judged wrong")
+    args = parser.parse_args(argv)
+
+    from sentiment.classifier import load_classifier
+
+    try:
+        examples = read_jsonl(args.dev, "dev")
+        started = time.perf_counter()
+        classifier = load_classifier(args.model, threshold=args.threshold)
+        loaded = time.perf_counter()
+        items = [TextToJudge(e.text, rating=e.rating, rating_max=e.rating_max) for e in examples]
+        judgements = classifier.judge(items)
+        finished = time.perf_counter()
+    except (ModelLoadError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"model {args.model}, threshold {args.threshold}, dev set {args.dev.name}")
+    print("\n".join(report(examples, judgements)))
+    seconds = finished - loaded
+    print(f"throughput: {len(items) / seconds:.1f} items/s ({len(items)} items in {seconds:.2f} s; "
+          f"model load {loaded - started:.1f} s)")
+    if args.errors:
+        for e, j in zip(examples, judgements, strict=True):
+            if (e.label == "negative") != j.negative or e.label != j.label:
+                print(f"  [{e.language}] gold={e.label} got={j.label}/{j.score:.2f} flagged={j.negative} "
+                      f"rating={e.rating}: {e.text[:100]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ModelLoadError(Exception):
+    """The sentiment model could not be loaded; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class TextToJudge:
+    text: str
+    title: str | None = None
+    rating: float | None = None
+    rating_max: float | None = None  # default 5 when rating given
+    language_hint: str | None = None  # platform's language, if any
+
+
+@dataclass(frozen=True)
+class Judgement:
+    label: str  # "negative" | "neutral" | "positive"
+    score: float  # 0..1 confidence of that label
+    negative: bool  # would this be flagged for a response (after rating fusion + threshold)
+    language: str | None  # ISO 639-1
+    churn_intent: bool  # intent to leave / switch
+    competitor: str | None  # a named competitor, if any
+    threat: bool  # threats / extortion
+    staff_abuse: bool  # abuse aimed at staff
