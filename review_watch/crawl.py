@@ -26,12 +26,10 @@ from review_watch.services.ingest import (
     StoreOutcome,
     known_external_ids,
     record_source_run,
-    store_mention,
 )
 from review_watch.storage.unit_of_work import UnitOfWork
 from spiders import settings as spider_settings
-from spiders.items import MentionItem
-from spiders.pipelines import STORE_SETTING
+from spiders.pipelines import DATABASE_SETTING
 from spiders.registry import SPIDERS
 
 log = logging.getLogger(__name__)
@@ -54,18 +52,6 @@ class SourceSummary:
         status = f"FAILED: {f.failure_reason}" if f.failed else "ok"
         return (f"{self.name}: {f.new} new, {f.duplicates} duplicate, {f.updated} updated, "
                 f"{f.parse_failures + f.fetch_failures} failed, {f.pages} pages — {status}")
-
-
-class DatabaseMentionStore:
-    """What the storage pipeline calls: one transaction per item, through the service layer."""
-
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
-        self._sessions = sessions
-        self._clock = clock
-
-    def store(self, item: MentionItem) -> str:
-        with UnitOfWork(self._sessions) as uow:
-            return store_mention(uow, item, item.brand, self._clock).outcome.value
 
 
 def _lock_dir(config: Config) -> Path:
@@ -94,11 +80,11 @@ def source_locks(config: Config, names: Sequence[str]) -> Iterator[tuple[list[st
         yield locked, busy
 
 
-def _crawler_settings(config: Config, store: DatabaseMentionStore, overrides: dict[str, Any] | None) -> Settings:
+def _crawler_settings(config: Config, overrides: dict[str, Any] | None) -> Settings:
     settings = Settings()
     settings.setmodule(spider_settings, priority="project")
     settings.setdict({
-        STORE_SETTING: store,
+        DATABASE_SETTING: config.database.url,
         "ROBOTSTXT_OBEY": config.crawl.obey_robots_txt,
         "DOWNLOAD_DELAY": config.crawl.download_delay,
         "CLOSESPIDER_TIMEOUT": config.crawl.time_budget,
@@ -139,14 +125,13 @@ def run_crawl(config: Config, sessions: sessionmaker[Session], clock: Clock, sou
         [config.source(n) for n in source_names] if source_names else [s for s in config.sources if s.enabled])
     if not sources:
         raise ConfigError("no sources to crawl: add a [[sources]] table to the config")
-    store = DatabaseMentionStore(sessions, clock)
     summaries: list[SourceSummary] = []
     with source_locks(config, [s.name for s in sources]) as (locked, busy):
         summaries += [SourceSummary(n, SourceRunFigures(), "another crawl of this source is running")
                       for n in busy]
         if not locked:
             raise CrawlLocked("every requested source is being crawled by another run; nothing to do")
-        process = CrawlerProcess(_crawler_settings(config, store, settings_overrides), install_root_handler=False)
+        process = CrawlerProcess(_crawler_settings(config, settings_overrides), install_root_handler=False)
         started_at = clock()
         crawlers: list[tuple[SourceConfig, Crawler]] = []
         for source in (s for s in sources if s.name in locked):

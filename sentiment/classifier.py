@@ -113,6 +113,21 @@ def load_model(model: str, cache_dir: Path | None = None) -> LoadedModel:
         return _cache[model]
 
 
+def combine_windows(window_probs: torch.Tensor, sizes: Sequence[int], owner: Sequence[int], n: int) -> torch.Tensor:
+    """Per text: the token-weighted mean of its windows' probabilities, unless one window is negative
+    on its own (p > 0.5): then that window decides, so a long preamble does not dilute a complaint."""
+    totals = torch.zeros(n, len(LABELS))
+    weights = torch.zeros(n)
+    worst = torch.zeros(n, len(LABELS))
+    for i, text_index in enumerate(owner):
+        totals[text_index] += window_probs[i] * float(sizes[i])
+        weights[text_index] += float(sizes[i])
+        if window_probs[i, NEG] > worst[text_index, NEG]:
+            worst[text_index] = window_probs[i]
+    combined = totals / weights.clamp(min=1.0).unsqueeze(1)
+    return torch.where((worst[:, NEG] > 0.5).unsqueeze(1), worst, combined)
+
+
 class SentimentClassifier:
     def __init__(self, loaded: LoadedModel, threshold: float = 0.5, competitors: Sequence[str] = ()) -> None:
         if not 0.0 < threshold < 1.0:
@@ -160,13 +175,7 @@ class SentimentClassifier:
                 logits = self.loaded.model(input_ids=ids, attention_mask=mask).logits.float()
                 window_probs[batch] = torch.softmax(logits, dim=-1) @ self.loaded.labels
                 start = end
-        totals = torch.zeros(len(texts), len(LABELS))
-        weights = torch.zeros(len(texts))
-        for i, text_index in enumerate(owner):
-            size = float(len(windows[i]))
-            totals[text_index] += window_probs[i] * size
-            weights[text_index] += size
-        return totals / weights.clamp(min=1.0).unsqueeze(1)
+        return combine_windows(window_probs, [len(w) for w in windows], owner, len(texts))
 
     def judge(self, items: Sequence[TextToJudge]) -> list[Judgement]:
         texts = [f"{item.title}. {item.text}" if item.title else item.text for item in items]

@@ -35,7 +35,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 ITEM_PIPELINES = {
     "spiders.filters.BrandMatchPipeline": 100,
-    "spiders.pipelines.StorePipeline": 300,  # not configured (skipped) unless REVIEW_WATCH_MENTION_STORE is set
+    "spiders.pipelines.StorePipeline": 300,  # skipped unless REVIEW_WATCH_DATABASE_URL is set
 }
 
 # Review Watch's own settings.

@@ -40,22 +40,9 @@ class AppStoreSpider(ReviewWatchSpider):
         entries = feed.get("entry") or []
         if isinstance(entries, dict):  # a feed with one entry has no list
             entries = [entries]
-        items = [
-            self._item(
-                str(dig(entry, "id", "label")),
-                url=dig(entry, "link", "attributes", "href"),
-                author=dig(entry, "author", "name", "label"),
-                author_id=_author_id(dig(entry, "author", "uri", "label")),
-                published_at=parse_datetime(dig(entry, "updated", "label")),
-                rating=as_float(dig(entry, "im:rating", "label")),
-                title=tidy_whitespace(dig(entry, "title", "label")) or None,
-                text=tidy_whitespace(dig(entry, "content", "label")),
-                raw=entry,
-            )
-            # Old feeds put the app itself first: an entry without a rating is not a review.
-            for entry in entries
-            if dig(entry, "im:rating") is not None
-        ]
+        # Old feeds put the app itself first: an entry without a rating is not a review.
+        reviews = [entry for entry in entries if dig(entry, "im:rating") is not None]
+        items = self.build_items(response.url, reviews, self._from_rss_entry)
         links = feed.get("link") or []
         next_url = next(
             (dig(link, "attributes", "href") for link in links if dig(link, "attributes", "rel") == "next"),
@@ -65,12 +52,25 @@ class AppStoreSpider(ReviewWatchSpider):
         next_url = re.sub(r"/xml(?=\?|$)", "/json", next_url) if next_url else None
         return Page(items, self._next(response, next_url))
 
+    def _from_rss_entry(self, entry: dict[str, Any]) -> MentionItem:
+        return self._item(
+            str(entry["id"]["label"]),
+            url=dig(entry, "link", "attributes", "href"),
+            author=dig(entry, "author", "name", "label"),
+            author_id=_author_id(dig(entry, "author", "uri", "label")),
+            published_at=parse_datetime(dig(entry, "updated", "label")),
+            rating=as_float(dig(entry, "im:rating", "label")),
+            title=tidy_whitespace(dig(entry, "title", "label")) or None,
+            text=tidy_whitespace(dig(entry, "content", "label")),
+            raw=entry,
+        )
+
     def _from_atom(self, response: Response) -> Page:
         feed = parse_feed(response.body)
         items = [
             self._item(
                 entry.id or "",
-                url=entry.link,
+                url=entry.link or entry.fields.get("link"),  # the feed links each review as rel="related"
                 author=entry.author,
                 published_at=parse_datetime(entry.updated or entry.published),
                 rating=as_float(entry.fields.get("rating")),
@@ -86,22 +86,21 @@ class AppStoreSpider(ReviewWatchSpider):
     def _from_web_json(self, response: Response, data: dict[str, Any]) -> Page:
         app = re.search(r"/v1/catalog/(\w+)/apps/(\d+)/", response.url)
         app_url = f"https://apps.apple.com/{app[1]}/app/id{app[2]}?see-all=reviews" if app else None
-        items = []
-        for record in data["data"]:
+
+        def build(record: dict[str, Any]) -> MentionItem:
             attributes = record.get("attributes") or {}
-            items.append(
-                self._item(
-                    str(record["id"]),
-                    url=app_url,  # the store has no page per review
-                    author=attributes.get("userName"),
-                    published_at=parse_datetime(attributes.get("date")),
-                    rating=as_float(attributes.get("rating")),
-                    title=tidy_whitespace(attributes.get("title")) or None,
-                    text=tidy_whitespace(attributes.get("review")),
-                    raw=record,
-                )
+            return self._item(
+                str(record["id"]),
+                url=app_url,  # the store has no page per review
+                author=attributes.get("userName"),
+                published_at=parse_datetime(attributes.get("date")),
+                rating=as_float(attributes.get("rating")),
+                title=tidy_whitespace(attributes.get("title")) or None,
+                text=tidy_whitespace(attributes.get("review")),
+                raw=record,
             )
-        return Page(items, self._next(response, data.get("next")))
+
+        return Page(self.build_items(response.url, data["data"], build), self._next(response, data.get("next")))
 
     def _next(self, response: Response, next_url: str | None) -> Any:
         if not next_url:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
@@ -27,6 +27,9 @@ STAT_SKIPPED = "review_watch/skipped"  # removed or deleted posts, which carry n
 STAT_STOPPED_KNOWN = "review_watch/stopped_on_known_page"
 
 MAX_PAGES_SETTING = "REVIEW_WATCH_MAX_PAGES"
+# What a record of unexpected shape raises while an item is built from it.
+RECORD_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+Record = TypeVar("Record")
 
 
 class ParseError(ValueError):
@@ -38,7 +41,6 @@ class Page:
     items: list[MentionItem]
     next_request: Request | None = None
     skipped: int = 0  # records left out on purpose (removed, deleted)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ReviewWatchSpider(scrapy.Spider):
@@ -105,10 +107,22 @@ class ReviewWatchSpider(scrapy.Spider):
             return
         yield page.next_request
 
-    def record_parse_failure(self, url: str, exc: BaseException) -> None:
+    def build_items(self, url: str, records: Iterable[Record],
+                    build: Callable[[Record], MentionItem]) -> list[MentionItem]:
+        """Items built from records; a record that cannot be read is counted and logged, the others kept."""
+        items = []
+        for record in records:
+            try:
+                items.append(build(record))
+            except RECORD_ERRORS as exc:
+                self.record_parse_failure(url, exc, what="a record on")
+        return items
+
+    def record_parse_failure(self, url: str, exc: BaseException, what: str = "") -> None:
         stats = self.crawler.stats
         assert stats is not None
-        reason = f"cannot parse {url}: {type(exc).__name__}: {_one_line(str(exc))}"
+        where = f"{what} {url}" if what else url
+        reason = f"cannot parse {where}: {type(exc).__name__}: {_one_line(str(exc))}"
         stats.inc_value(STAT_PARSE_FAILURES)
         stats.set_value(STAT_FAILURE_REASON, reason)
         self.logger.error("%s: %s", self.source_name, reason)

@@ -35,8 +35,8 @@ class BlueskySpider(ReviewWatchSpider):
             raise ParseError("neither searchPosts (posts[]) nor a feed (feed[].post)")
         unique: dict[str, dict[str, Any]] = {}
         for post in posts:
-            unique.setdefault(str(post["uri"]), post)  # a feed repeats a post it also shows as a repost
-        items = [self._item(post) for post in unique.values()]
+            unique.setdefault(str(post.get("uri")), post)  # a feed repeats a post it also shows as a repost
+        items = self.build_items(response.url, unique.values(), self._item)
         cursor = data.get("cursor")
         has_next = isinstance(cursor, str) and cursor and posts
         return Page(items, self.page_request(with_query(response.url, cursor=cursor)) if has_next else None)

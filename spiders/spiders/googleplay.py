@@ -57,7 +57,7 @@ class GooglePlaySpider(ReviewWatchSpider):
     def parse_page(self, response: Response) -> Page:
         inner = _rpc_payload(response.body)
         reviews = dig(inner, 0) or []
-        items = [self._item(review) for review in reviews]
+        items = self.build_items(response.url, reviews, self._item)
         token = dig(inner, 1, 1)
         return Page(items, self._reviews_request(token) if isinstance(token, str) and token else None)
 

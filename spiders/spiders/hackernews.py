@@ -20,14 +20,14 @@ class HackerNewsSpider(ReviewWatchSpider):
     def parse_page(self, response: Response) -> Page:
         data = response_json(response)
         if isinstance(data, dict) and isinstance(data.get("hits"), list):
-            items = [self._from_hit(hit) for hit in data["hits"]]
+            items = self.build_items(response.url, data["hits"], self._from_hit)
             page, pages = data.get("page"), data.get("nbPages")
             next_request = None
             if isinstance(page, int) and isinstance(pages, int) and page + 1 < pages:
                 next_request = self.page_request(with_query(response.url, page=page + 1))
             return Page(items, next_request)
         if isinstance(data, dict) and "id" in data and "children" in data:
-            return Page([self._from_item(node) for node in _walk(data)])
+            return Page(self.build_items(response.url, _walk(data), self._from_item))
         raise ParseError("neither search hits nor an item tree")
 
     def _from_hit(self, hit: dict[str, Any]) -> MentionItem:

@@ -22,11 +22,12 @@ class MastodonSpider(ReviewWatchSpider):
         statuses = response_json(response)
         if not isinstance(statuses, list):
             raise ParseError("a timeline is a JSON array of statuses")
-        items = [self._item(status.get("reblog") or status) for status in statuses]
+        items = self.build_items(response.url, statuses, self._item)
         next_url = _link(response, "next")
         return Page(items, self.page_request(next_url) if next_url and statuses else None)
 
     def _item(self, status: dict[str, Any]) -> MentionItem:
+        status = status.get("reblog") or status  # a boost: the boosted post is the mention
         account = status.get("account") or {}
         text = html_to_text(status.get("content"))
         warning = tidy_whitespace(status.get("spoiler_text"))

@@ -29,7 +29,7 @@ class RedditSpider(ReviewWatchSpider):
         children = listing.get("data", {}).get("children") if isinstance(listing, dict) else None
         if not isinstance(children, list):
             raise ParseError("not a reddit Listing: no data.children")
-        items, skipped = [], 0
+        records, skipped = [], 0
         for child in children:
             kind, data = child.get("kind"), child.get("data") or {}
             if kind not in ("t1", "t3"):
@@ -38,7 +38,8 @@ class RedditSpider(ReviewWatchSpider):
             if body in REMOVED_BODIES or data.get("removed_by_category"):
                 skipped += 1
                 continue
-            items.append(self._from_listing(kind, data))
+            records.append((kind, data))
+        items = self.build_items(response.url, records, lambda record: self._from_listing(*record))
         after = listing["data"].get("after")
         next_request = self.page_request(with_query(response.url, after=after)) if after else None
         return Page(items, next_request, skipped=skipped)

@@ -18,7 +18,7 @@ class RssSpider(ReviewWatchSpider):
 
     def parse_page(self, response: Response) -> Page:
         feed = parse_feed(response.body, response_charset(response))
-        items = [self._item(entry) for entry in feed.entries]
+        items = self.build_items(response.url, feed.entries, self._item)
         return Page(items, self.page_request(response.urljoin(feed.next_url)) if feed.next_url else None)
 
     def _item(self, entry: FeedEntry) -> MentionItem:

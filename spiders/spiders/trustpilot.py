@@ -43,7 +43,7 @@ class TrustpilotSpider(ReviewWatchSpider):
             reviews = dig(props, "reviews")
             if not isinstance(reviews, list):
                 raise ParseError("__NEXT_DATA__ has no props.pageProps.reviews list")
-            items = [self._from_next_data(review) for review in reviews]
+            items = self.build_items(response.url, reviews, self._from_next_data)
             total_pages = dig(props, "filters", "pagination", "totalPages")
             has_next = isinstance(total_pages, int) and page_number < total_pages
         else:

@@ -157,7 +157,15 @@ def bad_sources() -> list[Source]:
         Source("bad-403", "appstore", "/us/rss/customerreviews/id=1/json", ()),
         Source("bad-timeout", "bluesky", "/xrpc/app.bsky.feed.searchPosts?q=slow", (), None),
         Source("bad-robots", "rss", "/private/feed.xml", (), None),
+        Source("bad-one-record", "mastodon", "/api/v1/timelines/tag/broken", (), None),
     ]
+
+
+def timeline_with_a_broken_status() -> bytes:
+    """The public timeline with its fourth status missing its id."""
+    statuses = json.loads(fixture("mastodon/api_v1_timelines_public_mastodon-4.6.4_localhost_2026-08.json"))
+    del statuses[3]["id"]
+    return json.dumps(statuses).encode()
 
 
 def removed_listing() -> bytes:
@@ -206,6 +214,7 @@ def install_routes(server: FixtureServer) -> None:
 
     routes["/api/v1/timelines/public"] = mastodon_reply("api_v1_timelines_public_mastodon-4.6.4_localhost_2026-08")
     routes["/api/v1/timelines/public?max_id=117020574694606796"] = Reply(b"[]")  # an empty timeline page
+    routes["/api/v1/timelines/tag/broken"] = Reply(timeline_with_a_broken_status())
     routes["/api/v1/timelines/tag/hoot"] = mastodon_reply("api_v1_timelines_tag_hoot_mastodon-4.6.4_localhost_2026-08")
 
     routes["/xrpc/app.bsky.feed.searchPosts?q=redistricting"] = Reply(

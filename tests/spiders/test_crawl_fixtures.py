@@ -217,6 +217,16 @@ def test_broken_sources_are_counted_and_named(full_crawl: CrawlResult) -> None:
     assert "Traceback" not in full_crawl.log
 
 
+def test_one_broken_record_loses_only_itself(full_crawl: CrawlResult) -> None:
+    statuses = json.loads(expected.fixture("mastodon/api_v1_timelines_public_mastodon-4.6.4_localhost_2026-08.json"))
+    items = full_crawl.of("bad-one-record")
+    assert [i["external_id"] for i in items] == [statuses[n]["id"] for n in (0, 1, 2, 4, 5, 6, 7)]
+    stats = full_crawl.stats["bad-one-record"]
+    assert stats["review_watch/parse_failures"] == 1
+    assert stats["review_watch/failure_reason"].startswith("cannot parse a record on http://127.0.0.1")
+    assert "KeyError" in stats["review_watch/failure_reason"]
+
+
 def test_every_source_is_accounted(full_crawl: CrawlResult) -> None:
     assert set(full_crawl.stats) == {s.name for s in good_sources() + fallback_sources() + bad_sources()}
     assert all(parsed(i["published_at"]) < datetime(2027, 1, 1, tzinfo=UTC) for i in full_crawl.items)

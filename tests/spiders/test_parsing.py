@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from scrapy.http import Request, Response
+from scrapy.settings import Settings
 
-from spiders.middlewares import retry_after_seconds
+from spiders.middlewares import BackoffRetryMiddleware, retry_after_seconds
 from spiders.parsing.dates import parse_datetime
 from spiders.parsing.encoding import decode_body, sniff_encoding
 from spiders.parsing.feeds import FeedError, parse_feed
@@ -78,3 +80,15 @@ def test_retry_after_values() -> None:
     assert retry_after_seconds("Thu, 01 Jan 2026 12:00:30 GMT", now) == 30
     assert retry_after_seconds("Thu, 01 Jan 2026 11:00:00 GMT", now) == 0
     assert retry_after_seconds("soon") is None
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    middleware = BackoffRetryMiddleware(Settings({"RETRY_BACKOFF_BASE": 2.0, "RETRY_BACKOFF_MAX": 10.0,
+                                                  "RETRY_AFTER_MAX": 60.0}))
+    first, third = Request("http://x/"), Request("http://x/", meta={"retry_times": 2})
+    assert middleware._delay(first, None) == 2.0
+    assert middleware._delay(third, None) == 8.0
+    assert middleware._delay(Request("http://x/", meta={"retry_times": 5}), None) == 10.0
+    assert middleware._delay(first, Response("http://x/", status=429, headers={"Retry-After": "30"})) == 30.0
+    assert middleware._delay(first, Response("http://x/", status=429, headers={"Retry-After": "3600"})) == 60.0
+    assert middleware._delay(third, Response("http://x/", status=503)) == 8.0

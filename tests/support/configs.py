@@ -9,8 +9,11 @@ BASE_CONFIG = """\
 url = "{database_url}"
 
 [telegram]
-token = "123456:TEST-TOKEN"
+token = "{token}"
 api_url = "{api_url}"
+poll_timeout = 1
+send_interval = 0.2
+tick_interval = 1
 
 [sentiment]
 model = "{model}"
@@ -71,9 +74,9 @@ def source_block(name: str, type_: str, url: str, brand: str | None = "Acme") ->
 
 def write_config(directory: Path, *, database_url: str, sources: str = "", staff: str = STAFF,
                  api_url: str = "http://127.0.0.1:9", model: str = "builtin", sla_calendar: str = "stockholm",
-                 response: str = "1 business day", extra: str = "") -> Path:
+                 response: str = "1 business day", extra: str = "", token: str = "123456:TEST-TOKEN") -> Path:
     path = directory / "review-watch.toml"
-    path.write_text(BASE_CONFIG.format(database_url=database_url, api_url=api_url, model=model,
+    path.write_text(BASE_CONFIG.format(database_url=database_url, api_url=api_url, model=model, token=token,
                                        sla_calendar=sla_calendar, response=response)
                     + sources + staff + extra, encoding="utf-8")
     return path

