@@ -396,7 +396,7 @@ def _footer(case: CaseFields, reader: Reader, now: datetime) -> list[str]:
     return [
         f"⏰ <b>{deadline}</b>",
         f"{t('label.assignee', lang)}: {assignee} · {t('label.status', lang)}: {t(f'status.{case.status}', lang)}",
-        f"{t('label.case', lang)} <code>{case.case_id}</code>",
+        f"{t('label.case', lang)} <code>#{case.case_id}</code>",
     ]
 
 

@@ -54,7 +54,7 @@ class Handlers:
         user = update.effective_user
         if user is None:
             raise ApplicationHandlerStop
-        member = await self._in_db(lambda uow: case_service.staff_by_telegram_id(uow, user.id))
+        member = await self._in_db(lambda uow: _detached(uow, case_service.staff_by_telegram_id(uow, user.id)))
         if member is not None:
             context.user_data[STAFF_KEY] = member  # type: ignore[index]
             return
@@ -300,6 +300,13 @@ class Handlers:
         chat = update.effective_chat
         assert chat is not None
         await context_reply(chat.id, update, html, None)
+
+
+def _detached(uow: UnitOfWork, member: Staff | None) -> Staff | None:
+    """The row with its columns loaded, out of the session, so that closing the unit of work keeps them."""
+    if member is not None:
+        uow.session.expunge(member)
+    return member
 
 
 async def context_reply(chat_id: int, update: Update, html: str,

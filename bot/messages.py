@@ -39,6 +39,11 @@ class RenderedMessage:
     is_case_card: bool = False  # the alert card, whose message id later edits go to
     edit_message_id: int | None = None
 
+    @property
+    def fingerprint(self) -> str:
+        """What the reader sees: an edit to the same is refused by Telegram ("message is not modified")."""
+        return self.html + repr([[button.to_dict() for button in row] for row in self.keyboard])
+
 
 def reader_for(config: Config, member: Staff) -> Reader:
     calendar = config.calendar(member.calendar) if member.calendar else config.calendar()

@@ -52,17 +52,23 @@ class OutboxSender:
         self.batch_size = batch_size
         self.figures = SenderFigures()
         self._last_sent_to: dict[int, float] = defaultdict(float)
+        self._shown: dict[tuple[int, int], str] = {}  # (chat, message) -> what the card shows now
 
     async def _db(self, work: Callable[..., object], *args: object) -> object:
         return await asyncio.to_thread(work, *args)
 
     def _prepare(self) -> list[_Job]:
-        """Render the due messages; drop those with nobody to deliver to."""
+        """Render the due messages; drop those with nobody to deliver to or nothing new to say."""
         now = self.app.clock()
         jobs = []
         with self.app.unit_of_work() as uow:
-            for message in outbox.pending_messages(uow, now, self.batch_size):
+            pending = outbox.pending_messages(uow, now, self.batch_size)
+            latest_edit = {m.case_id: m.id for m in pending if m.kind == "edit"}
+            for message in pending:
                 staff = message.staff
+                if message.kind == "edit" and latest_edit[message.case_id] != message.id:
+                    outbox.mark_skipped(uow, message.id, f"superseded by edit {latest_edit[message.case_id]}")
+                    continue
                 if message.kind == "edit":
                     chat_id = int(message.payload["chat_id"])
                 elif staff is None or not staff.active or not staff.reachable:
@@ -72,7 +78,11 @@ class OutboxSender:
                     chat_id = staff.chat_id or staff.telegram_id
                 rendered = render_outbox_message(uow, self.app.config, message, now)
                 if rendered is None:
-                    outbox.mark_failed(uow, message.id, "nothing left to say (case closed or answered)")
+                    outbox.mark_skipped(uow, message.id, "nothing left to say (case closed or answered)")
+                    continue
+                if rendered.edit_message_id is not None and self._shown.get(
+                        (chat_id, rendered.edit_message_id)) == rendered.fingerprint:
+                    outbox.mark_skipped(uow, message.id, "the card already shows this")
                     continue
                 jobs.append(_Job(message.id, chat_id, staff.id if staff else None, rendered, message.attempts))
         return jobs
@@ -112,6 +122,9 @@ class OutboxSender:
             self.figures.failed += 1
             return False
         except BadRequest as exc:
+            if "message is not modified" in exc.message.lower():
+                await asyncio.to_thread(self._with_uow, outbox.mark_skipped, job.message_id, exc.message)
+                return True
             log.error("Telegram refused outbox message %s: %s", job.message_id, exc.message)
             await asyncio.to_thread(self._with_uow, outbox.mark_failed, job.message_id, exc.message)
             self.figures.failed += 1
@@ -141,6 +154,8 @@ class OutboxSender:
             work(uow, *args)
 
     def _accepted(self, job: _Job, sent: Message) -> None:
+        if job.rendered.is_case_card or job.rendered.edit_message_id is not None:
+            self._shown[(job.chat_id, sent.message_id)] = job.rendered.fingerprint
         with self.app.unit_of_work() as uow:
             outbox.mark_sent(uow, job.message_id, sent.message_id, self.app.clock())
             if job.rendered.is_case_card and job.rendered.case_id is not None:

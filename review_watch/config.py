@@ -160,6 +160,19 @@ class SourceConfig(_Strict):
     brand: str | None = None
     enabled: bool = True
 
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"url {value!r} must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _googleplay_names_its_app(self) -> SourceConfig:
+        if self.type == "googleplay" and "id=" not in self.url:
+            raise ValueError(f"a googleplay url names its app: ...details?id=PACKAGE (got {self.url!r})")
+        return self
+
 
 class StaffConfig(_Strict):
     name: str
@@ -175,6 +188,7 @@ class CrawlConfig(_Strict):
     time_budget: float = Field(default=600.0, gt=0)  # seconds a whole crawl may take
     interval: float = Field(default=900.0, gt=0)  # seconds between crawls in `review-watch run`
     download_delay: float = Field(default=1.0, ge=0)
+    autothrottle: bool = True
     obey_robots_txt: bool = True
     broken_after_empty_runs: int = Field(default=3, ge=1)
     lock_file: str | None = None

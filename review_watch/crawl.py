@@ -7,6 +7,7 @@ import hashlib
 import logging
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.settings import Settings
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -87,7 +89,9 @@ def _crawler_settings(config: Config, overrides: dict[str, Any] | None) -> Setti
         DATABASE_SETTING: config.database.url,
         "ROBOTSTXT_OBEY": config.crawl.obey_robots_txt,
         "DOWNLOAD_DELAY": config.crawl.download_delay,
+        "AUTOTHROTTLE_ENABLED": config.crawl.autothrottle,
         "CLOSESPIDER_TIMEOUT": config.crawl.time_budget,
+        "LOG_INSTALL_ROOT_HANDLER": False,
         "REVIEW_WATCH_BRANDS": [
             {"name": b.name, "aliases": list(b.aliases), "exclude": list(b.exclude)} for b in config.brands],
     }, priority="cmdline")
@@ -131,7 +135,7 @@ def run_crawl(config: Config, sessions: sessionmaker[Session], clock: Clock, sou
                       for n in busy]
         if not locked:
             raise CrawlLocked("every requested source is being crawled by another run; nothing to do")
-        process = CrawlerProcess(_crawler_settings(config, settings_overrides), install_root_handler=False)
+        process = CrawlerProcess(_crawler_settings(config, settings_overrides))
         started_at = clock()
         crawlers: list[tuple[SourceConfig, Crawler]] = []
         for source in (s for s in sources if s.name in locked):
@@ -158,12 +162,20 @@ def _record_runs(config: Config, sessions: sessionmaker[Session], clock: Clock,
     return summaries
 
 
+class _QuietLibraries(logging.Filter):
+    """Libraries speak at WARNING and above; Review Watch's own lines at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name.startswith("review_watch") or record.levelno >= logging.WARNING
+
+
 def configure_crawl_logging(verbose: bool) -> None:
-    """Plain log lines: Scrapy's own at WARNING unless asked, ours at INFO."""
+    """Plain log lines on standard error: Scrapy's own only when asked (`--verbose`)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        handler.addFilter(_QuietLibraries())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
-    for noisy in ("scrapy", "twisted", "asyncio", "filelock", "urllib3", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+    warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning)

@@ -74,7 +74,8 @@ role = "lead"
 languages = ["en", "sv"]
 
 [crawl]
-download_delay = 0
+download_delay = 0     # the sample pages are served by the demo itself
+autothrottle = false
 """
 
 

@@ -124,7 +124,7 @@ def fit_last_layer(
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(index)
+            total += float(loss.detach()) * len(index)
         log.info("epoch %d: loss %.4f", epoch + 1, total / len(rows))
     model.eval()
     return model

@@ -16,7 +16,7 @@ _NO_SPACE_RANGES = (
 _NO_SPACE_SCRIPTS = re.compile(f"[{_NO_SPACE_RANGES}]")
 _WORD_BEFORE = f"(?<![^\\W{_NO_SPACE_RANGES}])"  # not preceded by a letter or digit of a spaced script
 _WORD_AFTER = f"(?![^\\W{_NO_SPACE_RANGES}])"
-# One-letter words that Hebrew and Arabic write joined to the next word ("and", "the", "in", "to" ...).
+# Short words that Hebrew and Arabic write joined to the next one ("and", "the", "in", "to" ...).
 _HEBREW = re.compile("[\u0590-\u05ff]")
 _HEBREW_PREFIXES = "(?:[\u05d5\u05d4\u05d1\u05db\u05dc\u05de\u05e9]{0,3})"
 _ARABIC = re.compile("[\u0600-\u06ff]")

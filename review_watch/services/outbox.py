@@ -43,6 +43,14 @@ def mark_failed(uow: UnitOfWork, message_id: int, error: str) -> None:
     uow.commit()
 
 
+def mark_skipped(uow: UnitOfWork, message_id: int, reason: str) -> None:
+    """Not sent, and rightly so: superseded by a later edit, or nothing left to say."""
+    message = uow.session.get_one(OutboxMessage, message_id)
+    message.status = "skipped"
+    message.last_error = reason
+    uow.commit()
+
+
 def backoff(attempts: int, base: float = 2.0, cap: float = 300.0) -> timedelta:
     return timedelta(seconds=min(cap, base ** max(attempts, 1)))
 

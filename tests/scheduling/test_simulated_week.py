@@ -67,7 +67,7 @@ def _config_toml(database_url: str) -> str:
              'api_url = "http://127.0.0.1:9"\n\n[sentiment]\nmodel = "keywords"\n\n']
     parts += [calendar_toml(team.calendar) for team in TEAMS]
     parts.append('[sla]\ncalendar = "stockholm"\nresponse = "1 business day"\nbusiness_day_hours = 9\n'
-                 'remind_at = 0.8\n\n[[sla.escalation]]\n\n'
+                 'remind_at = 0.75\n\n[[sla.escalation]]\n\n'
                  f'[[sla.escalation]]\nafter = "1 business day"\nleads = ["{DIRECTOR}"]\n\n')
     telegram_id = 2000
     for team in TEAMS:

@@ -42,7 +42,7 @@ aliases = ["Acme", "acme.com", "Акме"]
 
 [crawl]
 download_delay = 0
-obey_robots_txt = false
+autothrottle = false
 """
 
 STAFF = """
