@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -17,7 +18,13 @@ from review_watch.domain.routing import RoutingDecision, StaffMember, route
 from review_watch.services.policy import reschedule
 from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage, SentimentResult, Staff
 from review_watch.storage.unit_of_work import UnitOfWork
-from sentiment import Judgement, SentimentClassifier, TextToJudge
+from sentiment.types import Judgement, TextToJudge
+
+class Classifier(Protocol):
+    """What triage needs of a sentiment model (the `sentiment` package's classifier, or a test double)."""
+
+    def judge(self, items: Sequence[TextToJudge]) -> list[Judgement]: ...
+
 
 OPEN_STATUSES = ("new", "assigned", "claimed", "waiting", "snoozed", "escalated")
 SYSTEM_ACTOR = "review-watch"
@@ -30,7 +37,7 @@ class TriageFigures:
     cases_opened: int
 
 
-def classify_pending(uow: UnitOfWork, classifier: SentimentClassifier, model_name: str, clock: Clock,
+def classify_pending(uow: UnitOfWork, classifier: Classifier, model_name: str, clock: Clock,
                      batch_size: int = 256) -> tuple[int, int]:
     """Give every mention without a sentiment result one. Returns (classified, negative)."""
     classified = negative = 0
@@ -155,6 +162,6 @@ def open_cases(uow: UnitOfWork, config: Config, clock: Clock) -> int:
     return opened
 
 
-def triage(uow: UnitOfWork, config: Config, classifier: SentimentClassifier, clock: Clock) -> TriageFigures:
+def triage(uow: UnitOfWork, config: Config, classifier: Classifier, clock: Clock) -> TriageFigures:
     classified, negative = classify_pending(uow, classifier, config.sentiment.model, clock)
     return TriageFigures(classified, negative, open_cases(uow, config, clock))

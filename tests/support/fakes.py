@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sentiment import Judgement, TextToJudge
+from sentiment.types import Judgement, TextToJudge
 
 NEGATIVE_WORDS = ("terrible", "awful", "ужасн", "never again", "broken")
 
