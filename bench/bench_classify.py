@@ -21,14 +21,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("REVIEW_WATCH_SHARED", REPO.parent / "shared"))
+VARIANTS = {
+    "batched": "review-watch classify (batched, fp32)",
+    "batched-int8": "review-watch classify (batched, int8)",
+    "pipeline": "transformers pipeline, one text at a time",
+}
 APP_STORE = SHARED / "fixtures" / "app_store" / "rss_customerreviews_us_id284815942_mosthelpful_2022-06.json"
 
 
-def bench_items(repeat: int) -> list[dict]:
+def bench_items(repeat: int) -> list[dict[str, str | float]]:
     sys.path.insert(0, str(REPO))
     from sentiment.corpus import dev_set
 
-    items = [{"id": f"dev-{i}", "text": e.text} for i, e in enumerate(dev_set())]
+    items: list[dict[str, str | float]] = [{"id": f"dev-{i}", "text": e.text} for i, e in enumerate(dev_set())]
     if APP_STORE.exists():
         entries = json.loads(APP_STORE.read_text())["feed"]["entry"]
         for entry in entries:
@@ -38,10 +43,10 @@ def bench_items(repeat: int) -> list[dict]:
     return items * repeat
 
 
-def run_batched(model: str, items: list[dict]) -> float:
+def run_batched(model: str, items: list[dict[str, str | float]], int8: bool = False) -> float:
     from sentiment import classify_jsonl, load_classifier
 
-    classifier = load_classifier(model)
+    classifier = load_classifier(model, int8=int8)
     stream = io.StringIO("".join(json.dumps(item) + "\n" for item in items))
     out = io.StringIO()
     started = time.perf_counter()
@@ -49,7 +54,7 @@ def run_batched(model: str, items: list[dict]) -> float:
     return time.perf_counter() - started
 
 
-def run_pipeline(model: str, items: list[dict]) -> float:
+def run_pipeline(model: str, items: list[dict[str, str | float]]) -> float:
     import torch
     from transformers import pipeline
 
@@ -61,14 +66,16 @@ def run_pipeline(model: str, items: list[dict]) -> float:
     classify = pipeline("text-classification", model=folder, tokenizer=folder, dtype=torch.float32)
     started = time.perf_counter()
     for item in items:
-        classify(item["text"], truncation=True)
+        classify(str(item["text"]), truncation=True)
     return time.perf_counter() - started
 
 
 def child(variant: str, model: str, repeat: int) -> None:
     items = bench_items(repeat)
-    runner = run_batched if variant == "batched" else run_pipeline
-    seconds = runner(model, items)
+    if variant == "pipeline":
+        seconds = run_pipeline(model, items)
+    else:
+        seconds = run_batched(model, items, int8=variant == "batched-int8")
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"variant": variant, "items": len(items), "seconds": seconds, "peak_mib": peak_kib / 1024}))
 
@@ -77,13 +84,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="builtin")
     parser.add_argument("--repeat", type=int, default=2, help="how many times the text set is repeated")
-    parser.add_argument("--child", choices=["batched", "pipeline"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=list(VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.model, args.repeat)
         return 0
     results = {}
-    for variant in ("batched", "pipeline"):
+    for variant in VARIANTS:
         proc = subprocess.run(
             [sys.executable, __file__, "--child", variant, "--model", args.model, "--repeat", str(args.repeat)],
             capture_output=True, text=True, check=False,
@@ -93,12 +100,12 @@ def main() -> int:
             return 1
         results[variant] = json.loads(proc.stdout.strip().splitlines()[-1])
     print(f"model {args.model}, {results['batched']['items']} texts, torch threads = usable cores")
-    print(f"{'variant':<34}{'items/s':>10}{'peak RSS MiB':>14}")
-    names = {"batched": "review-watch classify (batched)", "pipeline": "transformers pipeline, one by one"}
+    print(f"{'variant':<40}{'items/s':>10}{'peak RSS MiB':>14}")
     for variant, r in results.items():
-        print(f"{names[variant]:<34}{r['items'] / r['seconds']:>10.1f}{r['peak_mib']:>14.0f}")
-    speedup = results["pipeline"]["seconds"] / results["batched"]["seconds"]
-    print(f"speed-up: {speedup:.2f}x")
+        print(f"{VARIANTS[variant]:<40}{r['items'] / r['seconds']:>10.1f}{r['peak_mib']:>14.0f}")
+    for variant in ("batched", "batched-int8"):
+        speedup = results["pipeline"]["seconds"] / results[variant]["seconds"]
+        print(f"speed-up of {VARIANTS[variant]} over the pipeline: {speedup:.2f}x")
     return 0
 
 

@@ -142,7 +142,8 @@ def fill(app: App, cases: int, due: int, seed: int = 7) -> list[int]:
     due_ids = set(rng.sample(range(1, cases + 1), due))
     engine = app.engine
     for first in range(1, cases + 1, CHUNK):
-        mentions, case_rows = [], []
+        mentions: list[dict[str, object]] = []
+        case_rows: list[dict[str, object]] = []
         for mention_id in range(first, min(first + CHUNK, cases + 1)):
             if mention_id in due_ids:
                 arrival = _minutes_before(rng, tuesday if mention_id % 2 else monday, 60)
@@ -269,7 +270,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{model}, {os.cpu_count()} cores available, Python {platform.python_version()}, "
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    return (f"{model}, {os.cpu_count()} cores available{load}, Python {platform.python_version()}, "
             f"{platform.system()} {platform.release()}")
 
 

@@ -108,7 +108,7 @@ async def serve(app: App, config_path: Path | None = None, crawl: bool = False) 
             await application.bot.delete_webhook()
             await application.updater.start_polling(timeout=int(settings.poll_timeout),
                                                     allowed_updates=Update.ALL_TYPES)
-        tasks = [asyncio.create_task(run_forever(sender.drain_once, settings.send_interval, "outbox sender")),
+        tasks = [asyncio.create_task(run_forever(sender.dispatch, settings.send_interval, "outbox sender")),
                  asyncio.create_task(run_forever(tick, settings.tick_interval, "scheduler"))]
         if crawl and config_path is not None:
             tasks.append(asyncio.create_task(run_forever(lambda: _crawl_periodically(config_path),
@@ -118,6 +118,7 @@ async def serve(app: App, config_path: Path | None = None, crawl: bool = False) 
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await sender.close()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         await application.stop()
@@ -129,6 +130,7 @@ def run_bot(app: App, config_path: Path | None = None, crawl_every: bool = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "telegram.ext.Updater", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)  # the sender logs its 429s
     app.sessions  # noqa: B018 - fails early, in one line, on a bad database
     try:
         asyncio.run(serve(app, config_path, crawl_every))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,11 +20,13 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot import messages
 from bot.callbacks import CallbackData, decode_callback
 from review_watch.bootstrap import App
 from review_watch.domain import cases as domain
+from review_watch.domain.permissions import Decision, Member, Operation, decide
 from review_watch.services import cases as case_service
 from review_watch.services.cases import ActionRefused
 from review_watch.services.stats import my_queue, team_stats
@@ -112,6 +115,10 @@ class Handlers:
         if view is None:
             await self._reply(update, messages.text("no_such_case", member.locale, case_id=case_id))
             return
+        decision = may(member, Operation.VIEW_CASE, view.assignee)
+        if not decision.allowed:
+            await self._reply(update, messages.text(decision.reason, member.locale))
+            return
         for part in messages.case_details(view, member, self.app.config, now):
             await self._reply(update, part)
 
@@ -149,8 +156,9 @@ class Handlers:
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = self.staff(context)
-        if member.role != "lead":
-            await self._reply(update, messages.text("leads_only", member.locale))
+        decision = may(member, Operation.STATS)
+        if not decision.allowed:
+            await self._reply(update, messages.text(decision.reason, member.locale))
             return
         now = self.app.clock()
         figures = await self._in_db(lambda uow: team_stats(uow, now))
@@ -214,8 +222,9 @@ class Handlers:
     async def _offer_reassign(self, update: Update, member: Staff, data: CallbackData) -> None:
         query = update.callback_query
         assert query is not None and query.message is not None
-        if member.role != "lead":
-            await query.answer(messages.text("leads_only", member.locale), show_alert=True)
+        decision = may(member, Operation.ASSIGN)
+        if not decision.allowed:
+            await query.answer(messages.text(decision.reason, member.locale), show_alert=True)
             return
         names = await self._in_db(lambda uow: messages.reassign_choices(uow))
         await query.answer()
@@ -232,6 +241,12 @@ class Handlers:
         data = decode_callback(query.data or "")
         if data is None:
             await query.answer()
+            return ConversationHandler.END
+        now = self.app.clock()
+        view = await self._in_db(lambda uow: case_view(uow, self.app.config, data.case_id, now))
+        decision = may(member, Operation.REPLY, view.assignee) if view else Decision(False, "no_such_case")
+        if not decision.allowed:  # say so now rather than after the text is typed
+            await query.answer(messages.text(decision.reason, member.locale, case_id=data.case_id), show_alert=True)
             return ConversationHandler.END
         context.user_data["reply_case"] = data.case_id  # type: ignore[index]
         await query.answer()
@@ -302,6 +317,10 @@ class Handlers:
         await context_reply(chat.id, update, html, None)
 
 
+def may(member: Staff, operation: Operation, case_assignee: str | None = None) -> Decision:
+    return decide(Member(member.name, member.role), operation, case_assignee)
+
+
 def _detached(uow: UnitOfWork, member: Staff | None) -> Staff | None:
     """The row with its columns loaded, out of the session, so that closing the unit of work keeps them."""
     if member is not None:
@@ -320,15 +339,18 @@ async def context_reply(chat_id: int, update: Update, html: str,
 def install(application: Application[Any, Any, Any, Any, Any, Any], app: App) -> None:
     handlers = Handlers(app)
     application.add_handler(TypeHandler(Update, handlers.identify), group=-1)
-    application.add_handler(ConversationHandler(
-        entry_points=[CallbackQueryHandler(handlers.reply_button, pattern=r"^reply:")],
-        states={
-            ASKING_REPLY_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.reply_text_received)],
-            CONFIRMING_REPLY: [CallbackQueryHandler(handlers.reply_confirmed, pattern=r"^(confirm|cancel):")],
-        },
-        fallbacks=[CommandHandler("cancel", handlers.cancel)],
-        per_message=False,
-    ))
+    with warnings.catch_warnings():  # per chat on purpose: the conversation spans the card and the confirmation
+        warnings.simplefilter("ignore", PTBUserWarning)
+        conversation = ConversationHandler(
+            entry_points=[CallbackQueryHandler(handlers.reply_button, pattern=r"^reply:")],
+            states={
+                ASKING_REPLY_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.reply_text_received)],
+                CONFIRMING_REPLY: [CallbackQueryHandler(handlers.reply_confirmed, pattern=r"^(confirm|cancel):")],
+            },
+            fallbacks=[CommandHandler("cancel", handlers.cancel)],
+            per_message=False,
+        )
+    application.add_handler(conversation)
     for name, callback in (("start", handlers.start), ("help", handlers.help), ("queue", handlers.queue),
                            ("case", handlers.case), ("reply", handlers.reply_command),
                            ("resolve", handlers.resolve), ("assign", handlers.assign), ("stats", handlers.stats),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,7 +26,8 @@ from review_watch.services.cases import mark_unreachable, move_chat, record_aler
 
 log = logging.getLogger(__name__)
 
-PER_CHAT_INTERVAL = 1.05  # seconds between two messages to one chat
+PER_CHAT_INTERVAL = 1.05  # seconds between two messages to one chat (Telegram: about one a second)
+GLOBAL_RATE = 28.0  # messages a second in all, evenly spaced (Telegram: 30, bursts included)
 
 
 @dataclass
@@ -46,23 +47,32 @@ class _Job:
 
 
 class OutboxSender:
-    def __init__(self, app: App, bot: Bot, batch_size: int = 200) -> None:
+    """`dispatch` hands due messages to one worker per chat, which keeps the chat's order and pace; a
+    shared clock spaces all sends evenly. A chat whose send failed is held back until its retry time."""
+
+    def __init__(self, app: App, bot: Bot, batch_size: int = 200, per_chat_interval: float = PER_CHAT_INTERVAL,
+                 global_rate: float | None = GLOBAL_RATE) -> None:
         self.app = app
         self.bot = bot
         self.batch_size = batch_size
+        self.per_chat_interval = per_chat_interval
+        self.global_interval = 1.0 / global_rate if global_rate else 0.0
         self.figures = SenderFigures()
         self._last_sent_to: dict[int, float] = defaultdict(float)
+        self._next_slot = 0.0
+        self._held_until: dict[int, float] = {}  # chat -> monotonic time before which it gets nothing
+        self._queues: dict[int, deque[_Job]] = defaultdict(deque)
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._in_hand: set[int] = set()  # outbox ids queued to a worker or being sent
         self._shown: dict[tuple[int, int], str] = {}  # (chat, message) -> what the card shows now
 
-    async def _db(self, work: Callable[..., object], *args: object) -> object:
-        return await asyncio.to_thread(work, *args)
-
-    def _prepare(self) -> list[_Job]:
+    def _prepare(self, in_hand: frozenset[int]) -> list[_Job]:
         """Render the due messages; drop those with nobody to deliver to or nothing new to say."""
         now = self.app.clock()
+        held = {chat for chat, until in self._held_until.items() if until > time.monotonic()}
         jobs = []
         with self.app.unit_of_work() as uow:
-            pending = outbox.pending_messages(uow, now, self.batch_size)
+            pending = outbox.pending_messages(uow, now, self.batch_size, excluding=in_hand)
             latest_edit = {m.case_id: m.id for m in pending if m.kind == "edit"}
             for message in pending:
                 staff = message.staff
@@ -76,6 +86,8 @@ class OutboxSender:
                     continue
                 else:
                     chat_id = staff.chat_id or staff.telegram_id
+                if chat_id in held:
+                    continue
                 rendered = render_outbox_message(uow, self.app.config, message, now)
                 if rendered is None:
                     outbox.mark_skipped(uow, message.id, "nothing left to say (case closed or answered)")
@@ -87,32 +99,81 @@ class OutboxSender:
                 jobs.append(_Job(message.id, chat_id, staff.id if staff else None, rendered, message.attempts))
         return jobs
 
-    async def drain_once(self) -> int:
-        """Deliver what is due now; returns how many were handled."""
-        jobs: list[_Job] = await asyncio.to_thread(self._prepare)
-        by_chat: dict[int, list[_Job]] = defaultdict(list)
+    async def dispatch(self) -> int:
+        """Hand what is due now to the chats' workers; returns how many messages were handed over."""
+        if len(self._in_hand) >= self.batch_size:
+            return 0  # enough in hand; the database is asked again once some are through
+        jobs = await asyncio.to_thread(self._prepare, frozenset(self._in_hand))
         for job in jobs:
-            by_chat[job.chat_id].append(job)
-        await asyncio.gather(*(self._deliver_chat(chat_jobs) for chat_jobs in by_chat.values()))
+            self._in_hand.add(job.message_id)
+            self._queues[job.chat_id].append(job)
+            if job.chat_id not in self._workers:
+                self._workers[job.chat_id] = asyncio.create_task(self._work(job.chat_id))
         return len(jobs)
 
-    async def _deliver_chat(self, jobs: list[_Job]) -> None:
-        for job in jobs:
-            wait = self._last_sent_to[job.chat_id] + PER_CHAT_INTERVAL - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if not await self._deliver(job):
-                return  # keep this chat's order: the rest waits for the next round
-            self._last_sent_to[job.chat_id] = time.monotonic()
+    async def drain_once(self) -> int:
+        """Dispatch what is due now and wait until it is delivered or put off."""
+        count = await self.dispatch()
+        await self.idle()
+        return count
+
+    async def idle(self) -> None:
+        while self._workers:
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop the workers; what they had not sent stays pending in the outbox."""
+        for task in self._workers.values():
+            task.cancel()
+        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def _work(self, chat_id: int) -> None:
+        queue = self._queues[chat_id]
+        try:
+            while queue:
+                job = queue.popleft()
+                wait = self._last_sent_to[chat_id] + self.per_chat_interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await self._global_slot()
+                try:
+                    delivered = await self._deliver(job)
+                except Exception as exc:  # noqa: BLE001 - e.g. the database is busy; the row stays pending
+                    log.error("outbox message %s: %s: %s", job.message_id, type(exc).__name__, exc)
+                    self._held_until[chat_id] = time.monotonic() + 5
+                    delivered = False
+                self._in_hand.discard(job.message_id)
+                self._last_sent_to[chat_id] = time.monotonic()
+                if not delivered:  # keep this chat's order: the rest waits until the chat's hold ends
+                    self._in_hand.difference_update(rest.message_id for rest in queue)
+                    queue.clear()
+        finally:
+            self._in_hand.difference_update(rest.message_id for rest in queue)
+            queue.clear()
+            del self._workers[chat_id]
+
+    async def _global_slot(self) -> None:
+        """Wait for this send's turn: sends are spaced evenly, with no burst that the API might refuse."""
+        now = time.monotonic()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + self.global_interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     async def _deliver(self, job: _Job) -> bool:
         try:
             sent = await self._send(job)
         except RetryAfter as exc:
             delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            log.warning("429 for outbox message %s: retrying in %s s", job.message_id, delay)
             await self._postpone(job, timedelta(seconds=float(delay)), f"429 retry after {delay}s")
+            self._held_until[job.chat_id] = time.monotonic() + float(delay)
             return False
         except ChatMigrated as exc:
+            if job.rendered.edit_message_id is not None:  # the old group's messages stay where they were
+                await asyncio.to_thread(self._with_uow, outbox.mark_skipped, job.message_id,
+                                        f"chat migrated to {exc.new_chat_id}")
+                return True
             await asyncio.to_thread(self._with_uow, move_chat, job.staff_id, exc.new_chat_id)
             await self._postpone(job, timedelta(0), f"chat migrated to {exc.new_chat_id}")
             return False
@@ -130,7 +191,9 @@ class OutboxSender:
             self.figures.failed += 1
             return True
         except (TimedOut, NetworkError) as exc:
-            await self._postpone(job, outbox.backoff(job.attempts + 1), f"network: {exc}")
+            delay = outbox.backoff(job.attempts + 1)
+            await self._postpone(job, delay, f"network: {exc}")
+            self._held_until[job.chat_id] = time.monotonic() + delay.total_seconds()
             return False
         await asyncio.to_thread(self._accepted, job, sent)
         self.figures.sent += 1

@@ -5,8 +5,10 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import shutil
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -15,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.settings import Settings
@@ -37,8 +40,7 @@ from spiders.registry import SPIDERS
 log = logging.getLogger(__name__)
 
 
-class CrawlLocked(Exception):
-    """Every requested source is being crawled by another run."""
+LOCKED_REASON = "another crawl of this source is running"
 
 
 @dataclass(frozen=True)
@@ -82,15 +84,31 @@ def source_locks(config: Config, names: Sequence[str]) -> Iterator[tuple[list[st
         yield locked, busy
 
 
+@contextmanager
+def triage_lock(config: Config) -> Iterator[None]:
+    """One triage at a time per database: two overlapping crawls must not classify the same mentions at once.
+
+    Waits for the other run's triage to end (it is short), unlike the per-source locks.
+    """
+    directory = _lock_dir(config)
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "triage.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def _crawler_settings(config: Config, overrides: dict[str, Any] | None) -> Settings:
     settings = Settings()
     settings.setmodule(spider_settings, priority="project")
+    budget = config.crawl.time_budget
     settings.setdict({
+        # Closing a spider waits for its downloads in flight: none may outlast the budget.
+        "DOWNLOAD_TIMEOUT": min(settings.getfloat("DOWNLOAD_TIMEOUT"), budget),
         DATABASE_SETTING: config.database.url,
         "ROBOTSTXT_OBEY": config.crawl.obey_robots_txt,
         "DOWNLOAD_DELAY": config.crawl.download_delay,
         "AUTOTHROTTLE_ENABLED": config.crawl.autothrottle,
-        "CLOSESPIDER_TIMEOUT": config.crawl.time_budget,
+        "CLOSESPIDER_TIMEOUT": budget,
         "LOG_INSTALL_ROOT_HANDLER": False,
         "REVIEW_WATCH_BRANDS": [
             {"name": b.name, "aliases": list(b.aliases), "exclude": list(b.exclude)} for b in config.brands],
@@ -100,7 +118,7 @@ def _crawler_settings(config: Config, overrides: dict[str, Any] | None) -> Setti
     return settings
 
 
-def _figures(crawler: Crawler) -> SourceRunFigures:
+def _figures(crawler: Crawler, budget: float) -> SourceRunFigures:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     figures = SourceRunFigures(
         pages=int(stats.get("review_watch/pages", 0)), items=int(stats.get("review_watch/items", 0)),
@@ -112,9 +130,12 @@ def _figures(crawler: Crawler) -> SourceRunFigures:
     )
     reason = stats.get("review_watch/failure_reason")
     finish_reason = stats.get("finish_reason")
+    # Not log_count/ERROR: Scrapy counts every crawler's log lines in each crawler's stats.
     if finish_reason == "closespider_timeout":
-        reason = reason or "stopped at the crawl's time budget"
-    elif stats.get("spider_exceptions/count") or stats.get("log_count/ERROR"):
+        reason = f"stopped at the crawl's time budget ({budget:g} s){'; ' + reason if reason else ''}"
+    elif finish_reason == "shutdown":
+        reason = reason or "interrupted"
+    elif stats.get("spider_exceptions/count"):
         reason = reason or "errors while crawling (see the log)"
     if reason is None and (figures.parse_failures or figures.fetch_failures):
         reason = f"{figures.parse_failures} unparsable pages, {figures.fetch_failures} failed fetches"
@@ -131,10 +152,11 @@ def run_crawl(config: Config, sessions: sessionmaker[Session], clock: Clock, sou
         raise ConfigError("no sources to crawl: add a [[sources]] table to the config")
     summaries: list[SourceSummary] = []
     with source_locks(config, [s.name for s in sources]) as (locked, busy):
-        summaries += [SourceSummary(n, SourceRunFigures(), "another crawl of this source is running")
-                      for n in busy]
+        summaries += [SourceSummary(n, SourceRunFigures(), LOCKED_REASON) for n in busy]
+        for name in busy:
+            log.warning("%s: skipped: %s", name, LOCKED_REASON)
         if not locked:
-            raise CrawlLocked("every requested source is being crawled by another run; nothing to do")
+            return summaries
         process = CrawlerProcess(_crawler_settings(config, settings_overrides))
         started_at = clock()
         crawlers: list[tuple[SourceConfig, Crawler]] = []
@@ -145,7 +167,9 @@ def run_crawl(config: Config, sessions: sessionmaker[Session], clock: Clock, sou
             process.crawl(crawler, source_name=source.name, start_url=source.url, brand=source.brand,
                           known_ids=known)
             crawlers.append((source, crawler))
+        progress = CrawlProgress([(source.name, crawler) for source, crawler in crawlers], sys.stderr)
         process.start()
+        progress.finish()
         summaries += _record_runs(config, sessions, clock, crawlers, started_at)
     return summaries
 
@@ -155,11 +179,86 @@ def _record_runs(config: Config, sessions: sessionmaker[Session], clock: Clock,
     summaries = []
     with UnitOfWork(sessions) as uow:
         for source, crawler in crawlers:
-            figures = _figures(crawler)
+            figures = _figures(crawler, config.crawl.time_budget)
             record_source_run(uow, source.name, started_at, figures, clock)
             summaries.append(SourceSummary(source.name, figures))
         check_source_health(uow, config, clock)
     return summaries
+
+
+class CrawlProgress:
+    """How each source is getting on: a status line redrawn in place on a terminal, plain log lines otherwise.
+
+    Driven by the crawlers' signals (a page fetched, an item stored, a source done); it reads their stats.
+    """
+
+    def __init__(self, crawlers: Sequence[tuple[str, Crawler]], stream: IO[str], interactive: bool | None = None,
+                 redraw_every: float = 0.2) -> None:
+        self.crawlers = dict(crawlers)
+        self.stream = stream
+        self.interactive = stream.isatty() if interactive is None else interactive
+        self.redraw_every = redraw_every
+        self.done: set[str] = set()
+        self._drawn_at = 0.0
+        self._shown = False
+        for crawler in self.crawlers.values():
+            crawler.signals.connect(self._changed, signal=signals.response_received)
+            crawler.signals.connect(self._changed, signal=signals.item_scraped)
+            crawler.signals.connect(self._source_done, signal=signals.spider_closed)
+        if self.interactive:
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(self._clear_before_log)
+        log.info("crawling %d sources: %s", len(self.crawlers), ", ".join(self.crawlers))
+
+    def _counts(self, name: str) -> tuple[int, int, int]:
+        stats = self.crawlers[name].stats
+        values = stats.get_stats() if stats else {}
+        return (int(values.get("review_watch/pages", 0)), int(values.get("review_watch/items", 0)),
+                int(values.get(f"review_watch/{StoreOutcome.NEW.value}", 0)))
+
+    def _changed(self) -> None:
+        if self.interactive and time.monotonic() - self._drawn_at >= self.redraw_every:
+            self._draw()
+
+    def _source_done(self, spider: Spider, reason: str) -> None:
+        name = spider.name
+        self.done.add(name)
+        pages, items, new = self._counts(name)
+        how = "" if reason == "finished" else f" ({reason})"
+        if self.interactive:
+            self._clear()
+            self.stream.write(f"{name}: done{how}, {pages} pages, {items} items, {new} new\n")
+            self._draw()
+        else:
+            log.info("%s: done%s, %d pages, %d items, %d new", name, how, pages, items, new)
+
+    def _draw(self) -> None:
+        counts = {name: self._counts(name) for name in self.crawlers}
+        running = [f"{name} {counts[name][0]}p/{counts[name][1]}i" for name in self.crawlers if name not in self.done]
+        line = (f"[{len(self.done)}/{len(self.crawlers)} sources] {sum(c[0] for c in counts.values())} pages, "
+                f"{sum(c[1] for c in counts.values())} items, {sum(c[2] for c in counts.values())} new"
+                + (f" | running: {', '.join(running)}" if running else ""))
+        width = shutil.get_terminal_size().columns - 1
+        self.stream.write("\r\x1b[K" + (line if len(line) <= width else line[: width - 1] + "…"))
+        self.stream.flush()
+        self._drawn_at = time.monotonic()
+        self._shown = True
+
+    def _clear(self) -> None:
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._shown = False
+
+    def _clear_before_log(self, record: logging.LogRecord) -> bool:
+        self._clear()
+        return True
+
+    def finish(self) -> None:
+        self._clear()
+        if self.interactive:
+            for handler in logging.getLogger().handlers:
+                handler.removeFilter(self._clear_before_log)
 
 
 class _QuietLibraries(logging.Filter):

@@ -76,7 +76,7 @@ def fuse_rating(
     return fused, None
 
 
-def _load(model: str, cache_dir: Path | None) -> LoadedModel:
+def _load(model: str, cache_dir: Path | None, int8: bool) -> LoadedModel:
     if model == "builtin":
         source = str(build_builtin_model())
     else:
@@ -98,6 +98,12 @@ def _load(model: str, cache_dir: Path | None) -> LoadedModel:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"cannot load sentiment model {model!r}: {first_line}") from None
     network.eval()
+    if int8:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch marks quantize_dynamic deprecated; it still works
+            network = torch.ao.quantization.quantize_dynamic(network, {torch.nn.Linear}, dtype=torch.qint8)
     id2label = getattr(network.config, "id2label", None) or {}
     labels = label_matrix({int(k): v for k, v in id2label.items()})
     limit = getattr(tokenizer, "model_max_length", 512)
@@ -106,11 +112,12 @@ def _load(model: str, cache_dir: Path | None) -> LoadedModel:
     return LoadedModel(network, tokenizer, labels, max_length)
 
 
-def load_model(model: str, cache_dir: Path | None = None) -> LoadedModel:
+def load_model(model: str, cache_dir: Path | None = None, int8: bool = False) -> LoadedModel:
+    key = f"{model}\0int8" if int8 else model
     with _cache_lock:
-        if model not in _cache:
-            _cache[model] = _load(model, cache_dir)
-        return _cache[model]
+        if key not in _cache:
+            _cache[key] = _load(model, cache_dir, int8)
+        return _cache[key]
 
 
 def combine_windows(window_probs: torch.Tensor, sizes: Sequence[int], owner: Sequence[int], n: int) -> torch.Tensor:
@@ -146,7 +153,7 @@ class SentimentClassifier:
             list(texts),
             truncation=True,
             max_length=m,
-            stride=WINDOW_OVERLAP,
+            stride=min(WINDOW_OVERLAP, m // 4),
             return_overflowing_tokens=True,
             padding=False,
         )
@@ -217,7 +224,10 @@ def load_classifier(
     threshold: float = 0.5,
     competitors: Sequence[str] = (),
     cache_dir: Path | None = None,
+    int8: bool = False,
 ) -> SentimentClassifier:
-    """model: "builtin", a Hugging Face hub id, or a local folder. The model loads once per process."""
+    """model: "builtin", a Hugging Face hub id, or a local folder. The model loads once per process.
+    int8: dynamic int8 quantisation of the Linear layers (faster on CPU, slightly different scores)."""
     set_threads()
-    return SentimentClassifier(load_model(model, cache_dir), threshold=threshold, competitors=competitors)
+    loaded = load_model(model, cache_dir, int8)
+    return SentimentClassifier(loaded, threshold=threshold, competitors=competitors)

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 # Patterns are matched against the casefolded text.
 CHURN: dict[str, list[str]] = {
     "en": [
-        r"\b(cancel+(ing|ed)?|terminat(e|ing)|clos(e|ing)) (my|our|the) (subscription|account|contract|membership|plan)",
-        r"\b(switch(ing|ed)?|mov(e|ing)|go(ing)?|chang(e|ing)) (over )?to (a |an )?(another|other|different|competitor|\w+ instead)",
+        r"\b(cancel+(ing|ed)?|terminat(e|ing)|clos(e|ing)) (my|our|the) "
+        r"(subscription|account|contract|membership|plan)",
+        r"\b(switch(ing|ed)?|mov(e|ing)|go(ing)?|chang(e|ing)) (over )?to (a |an )?"
+        r"(another|other|different|competitor|\w+ instead)",
         r"\b(switch(ing)?|mov(e|ing)) to [a-z0-9]+ (instead|from now on)",
         r"\bi('m| am) (leaving|done with|out)\b",
-        r"\b(never|won't|will not|not going to) (ever )?(order|buy|shop|use|book|come|fly)\w*( \w+){0,3} (again|back)\b",
+        r"\b(never|won't|will not|not going to) (ever )?(order|buy|shop|use|book|come|fly)\w*"
+        r"( \w+){0,3} (again|back)\b",
         r"\bnever again\b",
         r"\blast time i (order|buy|use|book|shop)",
         r"\bfind(ing)? (a|another) (new )?(provider|bank|operator|company|shop|store)\b",
@@ -87,7 +90,8 @@ THREAT: dict[str, list[str]] = {
         r"(אתבע אתכם|תביעה|עורך הדין שלי|עו\"ד|תצטערו)",
     ],
     "sv": [
-        r"(annars|eller så) (kommer jag att |ska jag )?(lägger|lägga|skriver|skriva|anmäler|anmäla|polisanmäler|stämmer|sprider)",
+        r"(annars|eller så) (kommer jag att |ska jag )?"
+        r"(lägger|lägga|skriver|skriva|anmäler|anmäla|polisanmäler|stämmer|sprider)",
         r"(stämmer er|stämma er|min advokat|ni kommer att ångra|polisanmäl\w*)",
     ],
     "de": [

@@ -12,6 +12,7 @@ from scrapy.exceptions import DropItem
 from review_watch.domain.brand_matching import BrandMatcher, BrandSpec
 from spiders.items import MentionItem
 from spiders.registry import SOCIAL_TYPES
+from spiders.spiders.base import ReviewWatchSpider
 
 BRANDS_SETTING = "REVIEW_WATCH_BRANDS"
 STAT_NO_BRAND = "review_watch/no_brand"
@@ -39,6 +40,13 @@ class BrandMatchPipeline:
         brands = crawler.settings.getlist(BRANDS_SETTING)
         return cls(BrandMatcher(brand_specs(brands)), crawler)
 
+    def open_spider(self) -> None:
+        """A social spider gets the matcher too, so that it pages on only while a page brings new mentions."""
+        spider = self.crawler.spider
+        if (isinstance(spider, ReviewWatchSpider) and spider.source_type in SOCIAL_TYPES
+                and spider.brand_matcher is None):
+            spider.brand_matcher = self.matcher
+
     def process_item(self, item: MentionItem) -> MentionItem:
         spider = self.crawler.spider
         if item.source_type not in SOCIAL_TYPES:
@@ -48,7 +56,8 @@ class BrandMatchPipeline:
         if brand is None:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value(STAT_NO_BRAND)
-            raise DropItem(f"{item.source}: {item.external_id} mentions no brand")
+            # An unmatched post is the normal case on a social source: not worth a warning.
+            raise DropItem(f"{item.source}: {item.external_id} mentions no brand", log_level="DEBUG")
         return dataclasses.replace(item, brand=brand)
 
     def _matcher(self, spider: Spider | None) -> BrandMatcher:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Self
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.misc import load_object
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from review_watch.clock import Clock
@@ -15,9 +17,12 @@ from review_watch.services.ingest import store_mention
 from review_watch.storage.database import make_engine, session_factory
 from review_watch.storage.unit_of_work import UnitOfWork
 from spiders.items import MentionItem
+from spiders.spiders.base import STAT_FAILURE_REASON
 
 DATABASE_SETTING = "REVIEW_WATCH_DATABASE_URL"
 CLOCK_SETTING = "REVIEW_WATCH_CLOCK"  # dotted path of a Clock
+STAT_STORE_FAILURES = "review_watch/store_failures"
+logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
@@ -38,7 +43,14 @@ class StorePipeline:
         return cls(session_factory(make_engine(url)), clock, crawler.stats)
 
     def process_item(self, item: MentionItem) -> MentionItem:
-        with UnitOfWork(self.sessions) as uow:
-            outcome = store_mention(uow, item, item.brand, self.clock).outcome
+        try:
+            with UnitOfWork(self.sessions) as uow:
+                outcome = store_mention(uow, item, item.brand, self.clock).outcome
+        except SQLAlchemyError as exc:
+            reason = f"cannot store {item.external_id}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            self.stats.inc_value(STAT_STORE_FAILURES)
+            self.stats.set_value(STAT_FAILURE_REASON, reason)
+            logger.error("%s: %s", item.source, reason)
+            raise DropItem(reason, log_level="DEBUG") from None
         self.stats.inc_value(f"review_watch/{outcome.value}")
         return item

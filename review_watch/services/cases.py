@@ -103,6 +103,8 @@ def perform(uow: UnitOfWork, config: Config, case_id: int, action: domain.Action
     except domain.IllegalTransition as exc:
         raise ActionRefused("illegal_transition", str(exc)) from None
     _store(uow, row, transition.case, transition.event, {"note": note} if note else None)
+    uow.session.flush()
+    uow.session.refresh(row, ["assignee"])  # the reminder waits for the new assignee's hours, not the old one's
     reschedule(config, row, now)
     uow.session.flush()
     _queue_card_refresh(uow, row, now)
@@ -172,6 +174,9 @@ def _reroute_open_cases_of(uow: UnitOfWork, config: Config, member: Staff, clock
         row = by_id[case_to_route.case_id]
         row.status = "assigned" if row.status == "claimed" else row.status
         apply_routing(uow, row, decision, now, SYSTEM_ACTOR)
+        uow.session.flush()
+        uow.session.refresh(row, ["assignee"])
+        reschedule(config, row, now)
     leads = staff_ids_by_name(uow, [s.name for s in staff_members(uow, config, now)
                                     if s.role == "lead" and s.contactable and s.name != member.name])
     for lead_id in leads.values():
@@ -245,6 +250,8 @@ def _tick_case(uow: UnitOfWork, config: Config, policy: domain.ResponsePolicy, r
             queue_message(uow, kind="escalation", dedupe_key=f"escalation:{row.id}:{level}:{lead.id}",
                           staff_id=lead.id, case_id=row.id, now=now, payload={"level": level})
         figures.escalations[level] = figures.escalations.get(level, 0) + 1
+    if due.escalate:
+        _queue_card_refresh(uow, row, now)  # the card shows it is overdue
     uow.session.flush()
     later = domain.case_due_actions(case, policy, now, staff_calendar(config, row.assignee))
     snooze_end = case.snoozed_until if case.status == domain.CaseStatus.SNOOZED else None

@@ -14,12 +14,13 @@ RECENT_RUNS = 5
 
 
 def _parse_failures_jumped(runs: list[SourceRun]) -> bool:
-    """The newest run's parse failures are well above the usual of the runs before it."""
+    """The newest run's parse failures are well above the usual of the runs before it, and at least as many
+    as the items it did parse (one unparsable page of a one-page source counts: that is a layout change)."""
     if not runs:
         return False
     newest, earlier = runs[0], runs[1:]
     usual = sum(r.parse_failures for r in earlier) / len(earlier) if earlier else 0.0
-    return newest.parse_failures >= max(2, 2 * usual + 1) and newest.parse_failures >= newest.items
+    return newest.parse_failures >= max(1, 2 * usual + 1) and newest.parse_failures >= newest.items
 
 
 def check_source_health(uow: UnitOfWork, config: Config, clock: Clock) -> list[str]:
@@ -36,8 +37,10 @@ def check_source_health(uow: UnitOfWork, config: Config, clock: Clock) -> list[s
         if source.empty_runs_in_a_row >= config.crawl.broken_after_empty_runs:
             reason = f"no items in the last {source.empty_runs_in_a_row} runs"
         elif _parse_failures_jumped(runs):
-            reason = f"{runs[0].parse_failures} pages could not be parsed in the last run"
+            reason = f"{runs[0].parse_failures} pages or records could not be parsed in the last run"
         else:
+            if runs[0].items:
+                source.broken_alert_sent = False  # healthy again: the next breakage is news
             continue
         if source.broken_alert_sent:
             continue

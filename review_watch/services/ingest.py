@@ -155,6 +155,4 @@ def record_source_run(uow: UnitOfWork, source_name: str, started_at: datetime, f
         failure_reason=figures.failure_reason,
     ))
     source.empty_runs_in_a_row = 0 if figures.items else source.empty_runs_in_a_row + 1
-    if figures.items:
-        source.broken_alert_sent = False
     uow.commit()

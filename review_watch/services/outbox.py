@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,11 +12,14 @@ from review_watch.storage.orm import OutboxMessage, Staff
 from review_watch.storage.unit_of_work import UnitOfWork
 
 
-def pending_messages(uow: UnitOfWork, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-    return list(uow.session.scalars(
-        select(OutboxMessage).options(joinedload(OutboxMessage.staff))
-        .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
-        .order_by(OutboxMessage.id).limit(limit)))
+def pending_messages(uow: UnitOfWork, now: datetime, limit: int = 100,
+                     excluding: Collection[int] = ()) -> list[OutboxMessage]:
+    """Due messages, oldest first; `excluding` are ids the sender already has in hand."""
+    query = (select(OutboxMessage).options(joinedload(OutboxMessage.staff))
+             .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now))
+    if excluding:
+        query = query.where(OutboxMessage.id.not_in(list(excluding)))
+    return list(uow.session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
 
 
 def mark_sent(uow: UnitOfWork, message_id: int, telegram_message_id: int | None, now: datetime) -> None:

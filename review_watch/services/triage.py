@@ -20,6 +20,7 @@ from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage, Se
 from review_watch.storage.unit_of_work import UnitOfWork
 from sentiment.types import Judgement, TextToJudge
 
+
 class Classifier(Protocol):
     """What triage needs of a sentiment model (the `sentiment` package's classifier, or a test double)."""
 
@@ -66,10 +67,10 @@ def _sentiment_row(mention_id: int, judgement: Judgement, model_name: str, now: 
 
 
 def staff_members(uow: UnitOfWork, config: Config, now: datetime) -> list[StaffMember]:
-    calendars = {c.name: c.build() for c in config.calendars}
+    known = {c.name for c in config.calendars}
     members = []
     for row in uow.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)):
-        calendar = calendars.get(row.calendar) if row.calendar else None
+        calendar = config.calendar(row.calendar) if row.calendar in known else None  # built once per config
         members.append(StaffMember(
             name=row.name, telegram_id=row.telegram_id, role=row.role, languages=frozenset(row.languages),
             brands=frozenset(row.brands) if row.brands is not None else None,

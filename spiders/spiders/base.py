@@ -15,6 +15,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
+from review_watch.domain.brand_matching import BrandMatcher
 from spiders.items import MentionItem
 from spiders.parsing.encoding import decode_body
 
@@ -63,6 +64,8 @@ class ReviewWatchSpider(scrapy.Spider):
         self.known_ids = frozenset(known_ids)
         self.seen_ids: set[str] = set()
         self.pages_followed = 0
+        # Set by the brand filter for social sources (or by the runner); None: every item is kept.
+        self.brand_matcher: BrandMatcher | None = kwargs.get("brand_matcher")
 
     async def start(self) -> AsyncIterator[Request]:
         yield self.first_request()
@@ -87,7 +90,8 @@ class ReviewWatchSpider(scrapy.Spider):
             return
         brings_new = False
         for item in page.items:
-            if item.external_id not in self.known_ids and item.external_id not in self.seen_ids:
+            unseen = item.external_id not in self.known_ids and item.external_id not in self.seen_ids
+            if unseen and self.would_keep(item):
                 brings_new = True
             self.seen_ids.add(item.external_id)
             stats.inc_value(STAT_ITEMS)
@@ -106,6 +110,11 @@ class ReviewWatchSpider(scrapy.Spider):
             self.logger.info("%s: stopping after %d pages", self.source_name, max_pages)
             return
         yield page.next_request
+
+    def would_keep(self, item: MentionItem) -> bool:
+        """Whether storage would keep the item: a social post only when it mentions a brand (it is never
+        stored otherwise, so its id never becomes known and must not keep the paging going)."""
+        return self.brand_matcher is None or self.brand_matcher.match(item.title, item.text) is not None
 
     def build_items(self, url: str, records: Iterable[Record],
                     build: Callable[[Record], MentionItem]) -> list[MentionItem]:

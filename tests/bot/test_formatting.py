@@ -95,7 +95,7 @@ def test_card_shows_what_staff_need_at_a_glance() -> None:
     assert "churn risk, mentions competitor Globex, abuse of staff" in shown
     assert "reply by Tue 14:00, 5 business hours left" in shown  # 13:00 UTC is 14:00 in Stockholm
     assert "Assignee: Anna" in shown
-    assert "Case 42" in shown
+    assert "Case #42" in shown  # the id that `export` shows
     _, entities = parse_html(card.text)
     links = [e["url"] for e in entities if e["type"] == "text_link"]
     assert links == ["https://www.trustpilot.com/reviews/abc?x=1&y=2"]

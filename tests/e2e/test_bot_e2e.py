@@ -1,16 +1,18 @@
 """Staff meet the real `review-watch bot` through the stand-in Bot API: alerts, buttons, commands, limits.
 
 One crawl and one bot process are shared by the tests of a module (they run in file order and build on
-each other: claim, then reply, then resolve); a second stack with a 20-second SLA shows the reminder
+each other: claim, then reply, then resolve); a second stack with a 40-second SLA shows the reminder
 and the escalation.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import signal
+import socket
 import subprocess
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,14 +101,9 @@ def open_stack(directory: Path, reviews: list[Review], **config: str) -> Stack:
 
 
 def cards(telegram: ControlClient, chat_id: int, case_id: int) -> list[dict[str, Any]]:
-    """The alert cards of a case in a chat: bot messages whose first button acts on that case."""
-    found = []
-    for message in telegram.messages(chat_id=chat_id):
-        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or [[{}]]
-        data = rows[0][0].get("callback_data", "")
-        if re.fullmatch(rf"(claim|reply):{case_id}", data):
-            found.append(message)
-    return found
+    """The alert cards of a case in a chat: bot messages with buttons whose last line names the case."""
+    return [message for message in telegram.messages(chat_id=chat_id)
+            if message.get("reply_markup") and message["text"].splitlines()[-1].endswith(f" #{case_id}")]
 
 
 def card(telegram: ControlClient, chat_id: int, case_id: int) -> dict[str, Any]:
@@ -136,7 +133,8 @@ def flat(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, short_sla: Stack) -> Iterator[Stack]:
+    """Set up after `short_sla`, whose clock then runs while the tests of this stack do."""
     stack = open_stack(tmp_path_factory.mktemp("bot-e2e"), REVIEWS)
     try:
         telegram = stack.telegram
@@ -249,17 +247,25 @@ def test_reply_button_asks_for_the_text_and_confirms(stack: Stack) -> None:
     assert stack.export()["rv-ru-neg"]["status"] == "replied"
 
 
-def test_resolve_by_button_and_by_command(stack: Stack) -> None:
+def test_resolve_by_button_and_by_command_once_a_reply_is_recorded(stack: Stack) -> None:
     telegram, ids = stack.telegram, stack.ids
-    alert = card(telegram, ANNA, ids["rv-html"])
+    alert = card(telegram, ANNA, ids["rv-en-neg"])
     edits = len(telegram.sent(chat_id=ANNA, method="editMessageText"))
-    telegram.press_button(ANNA, alert["message_id"], f"resolve:{ids['rv-html']}")
+    telegram.press_button(ANNA, alert["message_id"], f"resolve:{ids['rv-en-neg']}")
     telegram.wait_for("editMessageText", count=edits + 1, chat_id=ANNA, timeout=20)
-    (answer,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, f"/resolve {ids['rv-en-neg']}"))
-    assert f"#{ids['rv-en-neg']}" in answer
+    assert "resolved" in card(telegram, ANNA, ids["rv-en-neg"])["text"].lower()
+    (answer,) = answer_to(telegram, BORIS, lambda: telegram.send_text(BORIS, f"/resolve {ids['rv-ru-neg']}"))
+    assert f"#{ids['rv-ru-neg']}" in answer
+
+    answers = len(telegram.callback_answers())
+    unanswered = card(telegram, ANNA, ids["rv-html"])
+    telegram.press_button(ANNA, unanswered["message_id"], f"resolve:{ids['rv-html']}")
+    telegram.wait_for("answerCallbackQuery", count=answers + 1, timeout=20)
+    refusal = telegram.callback_answers()[-1]
+    assert refusal["show_alert"] and "no reply is recorded" in refusal["text"]
     exported = stack.export()
-    assert exported["rv-html"]["status"] == "resolved" and exported["rv-en-neg"]["status"] == "resolved"
-    assert exported["rv-long"]["status"] == "assigned"
+    assert exported["rv-en-neg"]["status"] == "resolved" and exported["rv-ru-neg"]["status"] == "resolved"
+    assert exported["rv-html"]["status"] == "assigned" and exported["rv-long"]["status"] == "assigned"
     assert telegram.rejections() == []
 
 
@@ -268,15 +274,15 @@ def test_a_blocked_agent_has_their_cases_rerouted_and_the_lead_told(stack: Stack
     telegram.block(ANNA)
     stack.site.routes[PAGE_PATH] = Reply(trustpilot_page([*REVIEWS, LATE_REVIEW]), "text/html")
     review_watch("crawl", config=stack.config)  # cron, while the bot runs
-    telegram.wait_for("sendMessage", count=3, chat_id=LENA, timeout=60)  # two re-routed alerts, one notice
+    telegram.wait_for("sendMessage", count=4, chat_id=LENA, timeout=60)  # three re-routed alerts, one notice
     exported = stack.export()
     late_id = exported["rv-en-late"]["id"]
-    assert exported["rv-en-late"]["assignee"] == "Lena" and exported["rv-long"]["assignee"] == "Lena"
+    for key in ("rv-en-late", "rv-long", "rv-html"):
+        assert exported[key]["assignee"] == "Lena"
+        card(telegram, LENA, exported[key]["id"])
     assert exported["rv-en-neg"]["assignee"] == "Anna"  # closed cases stay where they were
-    card(telegram, LENA, late_id)
-    card(telegram, LENA, ids["rv-long"])
     notices = [m["text"] for m in telegram.messages(chat_id=LENA) if "Anna" in m["text"]]
-    assert notices and f"#{ids['rv-long']}" in notices[0]
+    assert len(notices) == 1 and f"#{ids['rv-long']}" in notices[0] and f"#{late_id}" in notices[0]
     blocked = [r for r in telegram.requests(method="sendMessage", outcome="failed")
                if r["status"] == 403]
     assert len(blocked) == 1  # one try, then Anna counts as unreachable
@@ -298,7 +304,7 @@ def test_a_restart_sends_nothing_twice(stack: Stack) -> None:
 @pytest.fixture(scope="module")
 def short_sla(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = open_stack(tmp_path_factory.mktemp("bot-sla"), [REVIEWS[0]], sla_calendar="always",
-                       response="20 business seconds")
+                       response="40 business seconds")
     try:
         stack.start_bot()
         yield stack
@@ -315,6 +321,47 @@ def test_a_reminder_then_an_escalation_to_the_lead_on_a_short_sla(short_sla: Sta
     assert f"#{case_id}" in alert["text"] and "Reminder" in reminder["text"] and f"#{case_id}" in reminder["text"]
     assert "Escalated" in escalation["text"] and "Anna" in escalation["text"]
     assert reminder["t"] < escalation["t"]
+    telegram.wait_for("editMessageText", count=1, chat_id=ANNA, timeout=20)
+    overdue = card(telegram, ANNA, case_id)
+    assert overdue["message_id"] == alert["message_id"] and "overdue" in overdue["text"].lower()
     exported = short_sla.export()["rv-en-neg"]
     assert exported["status"] == "escalated"
     assert telegram.rejections() == []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_webhook_mode_checks_the_secret_and_serves_health_and_metrics(tmp_path: Path) -> None:
+    standin = StandInThread()
+    telegram = standin.start()
+    port = free_port()
+    config = write_config(tmp_path, database_url=f"sqlite:///{tmp_path / 'rw.db'}", api_url=telegram.api_url,
+                          token=telegram.token)
+    config.write_text(config.read_text().replace(
+        "tick_interval = 1\n", f'tick_interval = 1\nwebhook_url = "http://127.0.0.1:{port}"\n'
+                               f'webhook_port = {port}\nwebhook_secret = "s3cret-token"\n'))
+    bot = start_review_watch("bot", config=config, log=tmp_path / "bot.log")
+    try:
+        telegram.wait_for("setWebhook", timeout=60)
+        assert telegram.state()["webhook"]["url"] == f"http://127.0.0.1:{port}/telegram"
+        (answer,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, "/help"))
+        assert "/reply" in answer
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+            assert response.read() == b"ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            metrics = response.read().decode()
+        assert 'review_watch_outbox_messages{status="sent"} 0.0' in metrics and "review_watch_cases_open 0.0" in metrics
+        forged = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", method="POST", data=b"{}",
+                                        headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(forged, timeout=10)
+        assert refused.value.code == 403
+        assert telegram.rejections() == []
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        bot.wait(timeout=30)
+        standin.stop()

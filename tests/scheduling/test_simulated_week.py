@@ -1,18 +1,21 @@
 """A simulated week: 2,000 mentions across three teams in three time zones, the scheduler ticking every minute.
 
 The scenario is generated up front. What must happen (cases opened, reminders, escalations per level, and
-when each was due) is computed from the scenario alone with the brute-force minute-by-minute reference of
-tests/domain/calendars.py, then compared with what the service layer stored and queued.
+the minute each was due) is computed from the scenario alone, by counting open minutes one by one as the
+brute-force reference of tests/domain/calendars.py does, then compared with what the service layer stored
+and queued.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from itertools import accumulate
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,11 +25,11 @@ from sqlalchemy import select
 
 from review_watch.bootstrap import App
 from review_watch.config import load_config
-from review_watch.domain.cases import Claim, Reply, ReplyChannel, Resolve
-from review_watch.services.cases import perform, scheduler_tick
+from review_watch.domain.cases import Action, Claim, Reply, ReplyChannel, Resolve
+from review_watch.services.cases import mark_unreachable, perform, scheduler_tick
 from review_watch.services.ingest import StoreOutcome, store_mention
 from review_watch.services.triage import triage
-from review_watch.storage.orm import Case, CaseEvent, OutboxMessage
+from review_watch.storage.orm import Case, CaseEvent, OutboxMessage, Staff
 from spiders.items import MentionItem
 from tests.domain.calendars import JERUSALEM, NEW_YORK, STOCKHOLM, CalendarSpec, reference_deadline
 from tests.scheduling.calendar_toml import calendar_toml
@@ -39,6 +42,8 @@ SLA_MINUTES = 9 * 60  # "1 business day" with business_day_hours = 9, on the Sto
 REMIND_MINUTES = SLA_MINUTES * 3 // 4  # remind_at = 0.75
 LEVEL_2_DELAY_MINUTES = SLA_MINUTES  # the second level: "1 business day" after the deadline
 DIRECTOR = "Dagny"
+# Omar blocks the bot on Wednesday: his open cases go to his team (same hours), so no figure changes.
+UNREACHABLE = ("Omar", datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
 
 
 @dataclass(frozen=True)
@@ -73,14 +78,16 @@ def _config_toml(database_url: str) -> str:
     for team in TEAMS:
         parts.append(f'[[brands]]\nname = "{team.brand}"\naliases = ["{team.brand}"]\n\n')
         for source, type_ in team.sources:
-            parts.append(f'[[sources]]\nname = "{source}"\ntype = "{type_}"\n'
-                         f'url = "http://127.0.0.1:9/{source}"\nbrand = "{team.brand}"\n\n')
+            url = (f"https://play.google.com/store/apps/details?id=com.example.{source.replace('-', '.')}"
+                   if type_ == "googleplay" else f"https://www.trustpilot.com/review/{source}.example")
+            parts.append(f'[[sources]]\nname = "{source}"\ntype = "{type_}"\nurl = "{url}"\n'
+                         f'brand = "{team.brand}"\n\n')
         people = [(name, "agent", languages) for name, languages in team.agents.items()]
         for name, role, languages in [*people, (team.lead, "lead", LEAD_LANGUAGES)]:
             telegram_id += 1
             parts.append(f'[[staff]]\nname = "{name}"\ntelegram_id = {telegram_id}\nrole = "{role}"\n'
-                         f'languages = {list(languages)!r}\nbrands = ["{team.brand}"]\n'
-                         f'calendar = "{team.calendar.name}"\n\n'.replace("'", '"'))
+                         f'languages = {json.dumps(list(languages))}\nbrands = ["{team.brand}"]\n'
+                         f'calendar = "{team.calendar.name}"\n\n')
     # The director hears of level 2 only: a lead of no brand gets neither cases nor level-1 escalations.
     parts.append(f'[[staff]]\nname = "{DIRECTOR}"\ntelegram_id = 2999\nrole = "lead"\nlanguages = ["en"]\n'
                  "brands = []\n")
@@ -129,7 +136,9 @@ class OpenMinutes:
         return self.start + end * MINUTE
 
 
-OPEN_MINUTES = {spec.name: OpenMinutes(spec) for spec in (STOCKHOLM, JERUSALEM, NEW_YORK)}
+@cache
+def open_minutes(calendar: str) -> OpenMinutes:
+    return OpenMinutes({spec.name: spec for spec in (STOCKHOLM, JERUSALEM, NEW_YORK)}[calendar])
 
 
 @dataclass(frozen=True)
@@ -142,9 +151,9 @@ class ExpectedClock:
 
 
 def expected_clock(team: Team, arrival: datetime) -> ExpectedClock:
-    sla = OPEN_MINUTES[STOCKHOLM.name]
+    sla = open_minutes(STOCKHOLM.name)
     deadline = sla.after(arrival, SLA_MINUTES)
-    first_open_minute = OPEN_MINUTES[team.calendar.name].after(sla.after(arrival, REMIND_MINUTES), 1) - MINUTE
+    first_open_minute = open_minutes(team.calendar.name).after(sla.after(arrival, REMIND_MINUTES), 1) - MINUTE
     return ExpectedClock(deadline, first_open_minute if first_open_minute < deadline else None,
                          sla.after(deadline, LEVEL_2_DELAY_MINUTES))
 
@@ -268,7 +277,7 @@ def test_the_minute_table_agrees_with_the_walking_reference() -> None:
         for _ in range(40):
             arrival = WEEK_START + MINUTE * rng.randrange(7 * 24 * 60)
             minutes = rng.choice([1, REMIND_MINUTES, SLA_MINUTES, 2 * SLA_MINUTES])
-            assert OPEN_MINUTES[spec.name].after(arrival, minutes) == reference_deadline(
+            assert open_minutes(spec.name).after(arrival, minutes) == reference_deadline(
                 spec, arrival, minutes, closed), (spec.name, arrival, minutes)
 
 
@@ -282,12 +291,14 @@ def app(tmp_path: Path, database_url: str) -> App:
     return App(load_config(path), clock=ManualClock(WEEK_START))
 
 
-def _staff_actions(plans: list[PlannedMention]) -> dict[datetime, list[tuple[str, PlannedMention]]]:
-    actions: dict[datetime, list[tuple[str, PlannedMention]]] = {}
+def _staff_actions(plans: list[PlannedMention]) -> dict[datetime, list[tuple[Action, PlannedMention]]]:
+    actions: dict[datetime, list[tuple[Action, PlannedMention]]] = {}
     for plan in plans:
-        for kind, at in (("claim", plan.claim_at), ("reply", plan.answer_at), ("resolve", plan.resolve_at)):
+        steps: tuple[tuple[Action, datetime | None], ...] = (
+            (Claim(), plan.claim_at), (Reply(plan.channel), plan.answer_at), (Resolve(), plan.resolve_at))
+        for action, at in steps:
             if at is not None:
-                actions.setdefault(at, []).append((kind, plan))
+                actions.setdefault(at, []).append((action, plan))
     return actions
 
 
@@ -320,12 +331,14 @@ def test_a_week_ends_with_every_case_answered_or_escalated_and_nothing_sent_twic
                 mention_ids.setdefault(plan.item.external_id, stored.mention_id)
             if minute in arrivals:
                 triage(uow, app.config, classifier, clock)
-            for kind, plan in actions.get(minute, ()):
+            for action, plan in actions.get(minute, ()):  # by the case's assignee
                 case_id = mention_ids[plan.item.external_id]
                 assignee = uow.session.get_one(Case, case_id).assignee
                 assert assignee is not None
-                action = {"claim": Claim(), "reply": Reply(plan.channel), "resolve": Resolve()}[kind]
                 perform(uow, app.config, case_id, action, assignee, clock)
+            if minute == UNREACHABLE[1]:
+                member = uow.session.scalars(select(Staff).where(Staff.name == UNREACHABLE[0])).one()
+                assert mark_unreachable(uow, app.config, member.id, clock) > 0
             figures = scheduler_tick(uow, app.config, clock)
             assert figures.escalations is not None
             ticked.update(reminders=figures.reminders, level_1=figures.escalations.get(1, 0),
@@ -353,6 +366,8 @@ def test_a_week_ends_with_every_case_answered_or_escalated_and_nothing_sent_twic
         assert set(statuses) <= {"replied", "resolved", "escalated"}
         assert statuses["replied"] + statuses["resolved"] == expected.answered
         unanswered = sum(c.answered_at is None for c in cases)
+        assert all(c.answered_at is not None and c.answered_at <= UNREACHABLE[1]
+                   for c in cases if staff_of[c.id] == UNREACHABLE[0])  # the rest went to someone else
         assert statuses["escalated"] == expected.cases - expected.answered == unanswered
         assert all(c.next_due_at is None for c in cases)
 
@@ -366,8 +381,12 @@ def test_a_week_ends_with_every_case_answered_or_escalated_and_nothing_sent_twic
             assert len(escalated) == len({key for key, _ in escalated}), f"escalated twice at level {level}"
             assert dict(escalated) == expected.escalations[level]
         assert len({key for _, key, _, _, _ in outbox}) == len(outbox)
-        reminders = [(by_key[case_id], to) for kind, _, case_id, to, _ in outbox if kind == "reminder"]
-        assert sorted(reminders) == sorted((key, staff_of[mention_ids[key]]) for key in expected.reminders)
+        reminders = [(by_key[case_id], to) for kind, _, case_id, to, _ in outbox
+                     if kind == "reminder" and case_id is not None]
+        reminded_whom = {(by_key[e.mention_id], e.details["assignee"], e.at) for e in events if e.kind == "reminded"}
+        assert sorted(reminders) == sorted((key, to) for key, to, _ in reminded_whom)
+        assert all(to in {*team_of[key].agents, team_of[key].lead} for key, to, _ in reminded_whom)
+        assert not any(to == UNREACHABLE[0] and at > UNREACHABLE[1] for _, to, at in reminded_whom)
         escalations = Counter((payload["level"], to) for kind, _, _, to, payload in outbox if kind == "escalation")
         assert escalations == (Counter((1, team_of[key].lead) for key in expected.escalations[1])
                                + Counter({(2, DIRECTOR): len(expected.escalations[2])}))

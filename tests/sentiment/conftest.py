@@ -33,7 +33,7 @@ def write_tiny_model(folder: Path, id2label: dict[int, str], max_positions: int 
     }))
     config = BertConfig(
         vocab_size=len(TINY_WORDS), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=max_positions, pad_token_id=1,
+        intermediate_size=32, max_position_embeddings=max_positions, pad_token_id=1, initializer_range=1.0,
         id2label=id2label, label2id={v: k for k, v in id2label.items()},
     )
     torch.manual_seed(0)

@@ -56,7 +56,7 @@ def test_long_text_is_split_into_windows_and_combined(tmp_path: Path) -> None:
     tokenizer = classifier.loaded.tokenizer
     assert len(tokenizer(long_text)["input_ids"]) > 16  # would be cut at 16 tokens
     windows = tokenizer(long_text, truncation=True, max_length=16, stride=4, return_overflowing_tokens=True)
-    pieces = [tokenizer.decode(ids, skip_special_tokens=True) for ids in windows["input_ids"]]
+    pieces = [str(tokenizer.decode(ids, skip_special_tokens=True)) for ids in windows["input_ids"]]
     assert len(pieces) >= 3 and all(len(ids) <= 16 for ids in windows["input_ids"])
     separately = classifier.text_probabilities(pieces)
     sizes = [len(ids) for ids in windows["input_ids"]]
