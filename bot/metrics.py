@@ -17,7 +17,7 @@ def metrics_text(app: App) -> bytes:
     with app.unit_of_work() as uow:
         counts = outbox_counts(uow)
         figures = team_stats(uow, app.clock())
-    for status in ("pending", "sent", "failed"):
+    for status in ("pending", "sent", "failed", "skipped"):
         outbox.labels(status=status).set(counts.get(status, 0))
     cases_open.set(figures.open_cases)
     cases_overdue.set(figures.overdue)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from datetime import timedelta
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.messages import RenderedMessage, render_outbox_message
 from review_watch.bootstrap import App
@@ -64,6 +66,7 @@ class OutboxSender:
         self._queues: dict[int, deque[_Job]] = defaultdict(deque)
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._in_hand: set[int] = set()  # outbox ids queued to a worker or being sent
+        self._stopping = False
         self._shown: dict[tuple[int, int], str] = {}  # (chat, message) -> what the card shows now
 
     def _prepare(self, in_hand: frozenset[int]) -> list[_Job]:
@@ -101,7 +104,7 @@ class OutboxSender:
 
     async def dispatch(self) -> int:
         """Hand what is due now to the chats' workers; returns how many messages were handed over."""
-        if len(self._in_hand) >= self.batch_size:
+        if self._stopping or len(self._in_hand) >= self.batch_size:
             return 0  # enough in hand; the database is asked again once some are through
         jobs = await asyncio.to_thread(self._prepare, frozenset(self._in_hand))
         for job in jobs:
@@ -121,11 +124,16 @@ class OutboxSender:
         while self._workers:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
 
-    async def close(self) -> None:
-        """Stop the workers; what they had not sent stays pending in the outbox."""
-        for task in self._workers.values():
-            task.cancel()
-        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+    async def close(self, grace: float = 10.0) -> None:
+        """Let each worker finish the send in progress (so its outcome is recorded), then stop; what was
+        not sent stays pending in the outbox."""
+        self._stopping = True
+        workers = list(self._workers.values())
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def _work(self, chat_id: int) -> None:
         queue = self._queues[chat_id]
@@ -136,6 +144,8 @@ class OutboxSender:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 await self._global_slot()
+                if self._stopping:
+                    break
                 try:
                     delivered = await self._deliver(job)
                 except Exception as exc:  # noqa: BLE001 - e.g. the database is busy; the row stays pending
@@ -164,10 +174,10 @@ class OutboxSender:
         try:
             sent = await self._send(job)
         except RetryAfter as exc:
-            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            delay = _seconds(exc)
             log.warning("429 for outbox message %s: retrying in %s s", job.message_id, delay)
-            await self._postpone(job, timedelta(seconds=float(delay)), f"429 retry after {delay}s")
-            self._held_until[job.chat_id] = time.monotonic() + float(delay)
+            await self._postpone(job, timedelta(seconds=delay), f"429 retry after {delay:g}s")
+            self._held_until[job.chat_id] = time.monotonic() + delay
             return False
         except ChatMigrated as exc:
             if job.rendered.edit_message_id is not None:  # the old group's messages stay where they were
@@ -191,9 +201,9 @@ class OutboxSender:
             self.figures.failed += 1
             return True
         except (TimedOut, NetworkError) as exc:
-            delay = outbox.backoff(job.attempts + 1)
-            await self._postpone(job, delay, f"network: {exc}")
-            self._held_until[job.chat_id] = time.monotonic() + delay.total_seconds()
+            backoff = outbox.backoff(job.attempts + 1)
+            await self._postpone(job, backoff, f"network: {exc}")
+            self._held_until[job.chat_id] = time.monotonic() + backoff.total_seconds()
             return False
         await asyncio.to_thread(self._accepted, job, sent)
         self.figures.sent += 1
@@ -234,6 +244,13 @@ class OutboxSender:
         self.figures.retried += 1
         until = self.app.clock() + delay
         await asyncio.to_thread(self._with_uow, outbox.postpone, job.message_id, until, reason)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that `retry_after` becomes a timedelta; both are handled
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        retry_after = exc.retry_after
+    return float(retry_after) if isinstance(retry_after, int | float) else retry_after.total_seconds()
 
 
 async def run_forever(step: Callable[[], Awaitable[object]], interval: float, name: str) -> None:

@@ -48,14 +48,14 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from review_watch.crawl import configure_crawl_logging, run_crawl
+    from review_watch.crawl import configure_crawl_logging, run_crawl, triage_lock
     from review_watch.services.triage import triage
 
     app = _app(args)
     configure_crawl_logging(args.verbose)
     summaries = run_crawl(app.config, app.sessions, app.clock, args.source)
-    with app.unit_of_work() as uow:
-        figures = triage(uow, app.config, app.classifier, app.clock)
+    with triage_lock(app.config), app.unit_of_work() as uow:
+        figures = triage(uow, app.config, lambda: app.classifier, app.clock)
     for summary in summaries:
         print(summary.line())
     new = sum(s.figures.new for s in summaries)
@@ -149,6 +149,18 @@ class _open:
             self._handle.close()
 
 
+def _one_line_errors() -> tuple[type[Exception], ...]:
+    """The errors that are the user's to fix, of the modules this command has loaded (torch and Scrapy
+    are imported only by the commands that need them)."""
+    errors: list[type[Exception]] = [ConfigError, DatabaseError, UsageError]
+    loaded = sys.modules
+    if "sentiment.types" in loaded:
+        errors.append(loaded["sentiment.types"].ModelLoadError)
+    if "sentiment.jsonl" in loaded:
+        errors.append(loaded["sentiment.jsonl"].BadInputLine)
+    return tuple(errors)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default=argparse.SUPPRESS,
@@ -192,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.config = None
     try:
         return int(args.handler(args))
-    except (ConfigError, DatabaseError, UsageError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _one_line_errors()):
+            raise
         print(f"review-watch: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

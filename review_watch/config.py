@@ -188,6 +188,7 @@ class CrawlConfig(_Strict):
     time_budget: float = Field(default=600.0, gt=0)  # seconds a whole crawl may take
     interval: float = Field(default=900.0, gt=0)  # seconds between crawls in `review-watch run`
     download_delay: float = Field(default=1.0, ge=0)
+    download_timeout: float = Field(default=30.0, gt=0)  # seconds one request may take
     autothrottle: bool = True
     obey_robots_txt: bool = True
     broken_after_empty_runs: int = Field(default=3, ge=1)

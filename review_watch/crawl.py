@@ -103,7 +103,7 @@ def _crawler_settings(config: Config, overrides: dict[str, Any] | None) -> Setti
     budget = config.crawl.time_budget
     settings.setdict({
         # Closing a spider waits for its downloads in flight: none may outlast the budget.
-        "DOWNLOAD_TIMEOUT": min(settings.getfloat("DOWNLOAD_TIMEOUT"), budget),
+        "DOWNLOAD_TIMEOUT": min(config.crawl.download_timeout, budget),
         DATABASE_SETTING: config.database.url,
         "ROBOTSTXT_OBEY": config.crawl.obey_robots_txt,
         "DOWNLOAD_DELAY": config.crawl.download_delay,

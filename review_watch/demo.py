@@ -132,7 +132,7 @@ def run_demo(directory: Path | None = None) -> int:
         print(f"  {summary.line()}")
     print("Classifying with the builtin multilingual model ...")
     with app.unit_of_work() as uow:
-        figures = triage(uow, app.config, app.classifier, app.clock)
+        figures = triage(uow, app.config, lambda: app.classifier, app.clock)
     print(f"  {figures.classified} classified, {figures.negative} negative, {figures.cases_opened} cases opened")
     with app.unit_of_work() as uow:
         messages = pending_messages(uow, app.clock(), limit=1000)

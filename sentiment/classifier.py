@@ -10,12 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PretrainedConfig,
+    PreTrainedTokenizerBase,
+)
 
 from sentiment.builtin import build_builtin_model
+from sentiment.convert import ONNX_FILE
 from sentiment.flags import FlagRules
 from sentiment.labels import LABELS, label_matrix
 from sentiment.language import detect_languages
+from sentiment.language import preload as preload_languages
 from sentiment.types import Judgement, ModelLoadError, TextToJudge
 
 log = logging.getLogger(__name__)
@@ -24,6 +31,8 @@ NEG, NEU, POS = range(3)
 WINDOW_OVERLAP = 32  # tokens shared by consecutive windows of a long text
 TOKEN_BUDGET = 8192  # padded tokens per forward pass
 MAX_BATCH = 64
+# ONNX Runtime (the exported graph) is faster on short inputs; torch's fused attention on long ones.
+ONNX_MAX_WIDTH = 128
 # P(label | stars) on a 1..5 scale, interpolated for other scales; multiplies the text's probabilities.
 RATING_PRIOR = {
     1.0: (0.85, 0.10, 0.05),
@@ -35,12 +44,38 @@ RATING_PRIOR = {
 COMPLAINT_STARS = 2.0  # at or below this (on a 1..5 scale) a review is a complaint whatever the text says
 
 
+class OnnxClassifier:
+    """An ONNX Runtime session over a folder's onnx/model.onnx, called like the torch model's logits."""
+
+    def __init__(self, path: Path, threads: int) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def logits(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        (out,) = self.session.run(["logits"], {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})
+        return torch.from_numpy(out)
+
+
 @dataclass
 class LoadedModel:
     model: torch.nn.Module
     tokenizer: PreTrainedTokenizerBase
     labels: torch.Tensor  # [n_model_classes, 3]
     max_length: int
+    onnx: OnnxClassifier | None = None  # the folder's onnx/model.onnx, when there is one
+
+    @property
+    def backend(self) -> str:
+        return f"onnxruntime up to {ONNX_MAX_WIDTH} tokens, torch beyond" if self.onnx is not None else "torch"
+
+    def logits(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.onnx is not None and ids.shape[1] <= ONNX_MAX_WIDTH:
+            return self.onnx.logits(ids, mask)
+        return self.model(input_ids=ids, attention_mask=mask).logits.float()
 
 
 _cache: dict[str, LoadedModel] = {}
@@ -76,7 +111,7 @@ def fuse_rating(
     return fused, None
 
 
-def _load(model: str, cache_dir: Path | None, int8: bool) -> LoadedModel:
+def _load(model: str, cache_dir: Path | None, int8: bool, onnx: bool) -> LoadedModel:
     if model == "builtin":
         source = str(build_builtin_model())
     else:
@@ -89,12 +124,18 @@ def _load(model: str, cache_dir: Path | None, int8: bool) -> LoadedModel:
             raise ModelLoadError(f"sentiment model folder {model} does not exist")
         else:
             source = model
+    onnx_file = Path(source) / ONNX_FILE
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, cache_dir=cache_dir)
+        session = None
+        if onnx and not int8 and onnx_file.exists() and _onnxruntime_available():
+            session = OnnxClassifier(onnx_file, usable_cores())
         network = AutoModelForSequenceClassification.from_pretrained(
             source, cache_dir=cache_dir, dtype=torch.float32
         )
-    except Exception as exc:  # transformers raises many kinds (OSError, ValueError, HTTP errors)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # transformers and onnxruntime raise many kinds (OSError, ValueError, HTTP errors)
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"cannot load sentiment model {model!r}: {first_line}") from None
     network.eval()
@@ -104,19 +145,32 @@ def _load(model: str, cache_dir: Path | None, int8: bool) -> LoadedModel:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch marks quantize_dynamic deprecated; it still works
             network = torch.ao.quantization.quantize_dynamic(network, {torch.nn.Linear}, dtype=torch.qint8)
-    id2label = getattr(network.config, "id2label", None) or {}
-    labels = label_matrix({int(k): v for k, v in id2label.items()})
+    labels = _labels_of(network.config)
+    return LoadedModel(network, tokenizer, labels, _max_length(tokenizer, network.config), session)
+
+
+def _onnxruntime_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def _labels_of(config: PretrainedConfig) -> torch.Tensor:
+    id2label = getattr(config, "id2label", None) or {}
+    return label_matrix({int(k): v for k, v in id2label.items()})
+
+
+def _max_length(tokenizer: PreTrainedTokenizerBase, config: PretrainedConfig) -> int:
     limit = getattr(tokenizer, "model_max_length", 512)
-    positions = getattr(network.config, "max_position_embeddings", 512)
-    max_length = int(min(limit if limit < 100_000 else 512, positions, 512))
-    return LoadedModel(network, tokenizer, labels, max_length)
+    positions = getattr(config, "max_position_embeddings", 512)
+    return int(min(limit if limit < 100_000 else 512, positions, 512))
 
 
-def load_model(model: str, cache_dir: Path | None = None, int8: bool = False) -> LoadedModel:
-    key = f"{model}\0int8" if int8 else model
+def load_model(model: str, cache_dir: Path | None = None, int8: bool = False, onnx: bool = True) -> LoadedModel:
+    key = f"{model}\0int8={int8}\0onnx={onnx}"
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = _load(model, cache_dir, int8)
+            _cache[key] = _load(model, cache_dir, int8, onnx)
         return _cache[key]
 
 
@@ -179,7 +233,7 @@ class SentimentClassifier:
                 for row, i in enumerate(batch):
                     ids[row, : len(windows[i])] = torch.tensor(windows[i])
                     mask[row, : len(windows[i])] = 1
-                logits = self.loaded.model(input_ids=ids, attention_mask=mask).logits.float()
+                logits = self.loaded.logits(ids, mask)
                 window_probs[batch] = torch.softmax(logits, dim=-1) @ self.loaded.labels
                 start = end
         return combine_windows(window_probs, [len(w) for w in windows], owner, len(texts))
@@ -210,12 +264,15 @@ class SentimentClassifier:
         return out
 
 
-def set_threads() -> None:
+def usable_cores() -> int:
     try:
-        cores = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
-        cores = os.cpu_count() or 1
-    torch.set_num_threads(max(1, cores))
+        return max(1, os.cpu_count() or 1)
+
+
+def set_threads() -> None:
+    torch.set_num_threads(usable_cores())
 
 
 def load_classifier(
@@ -225,9 +282,12 @@ def load_classifier(
     competitors: Sequence[str] = (),
     cache_dir: Path | None = None,
     int8: bool = False,
+    onnx: bool = True,
 ) -> SentimentClassifier:
     """model: "builtin", a Hugging Face hub id, or a local folder. The model loads once per process.
-    int8: dynamic int8 quantisation of the Linear layers (faster on CPU, slightly different scores)."""
+    onnx: run the folder's onnx/model.onnx with ONNX Runtime when there is one (the builtin has one).
+    int8: torch with dynamic int8 quantisation of the Linear layers (faster, but changes the scores)."""
     set_threads()
-    loaded = load_model(model, cache_dir, int8)
+    loaded = load_model(model, cache_dir, int8, onnx)
+    preload_languages()
     return SentimentClassifier(loaded, threshold=threshold, competitors=competitors)

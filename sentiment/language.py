@@ -34,7 +34,12 @@ MIN_CONFIDENCE = 0.5
 
 @lru_cache(maxsize=1)
 def _detector() -> LanguageDetector:
-    return LanguageDetectorBuilder.from_languages(*LANGUAGES).build()
+    return LanguageDetectorBuilder.from_languages(*LANGUAGES).with_preloaded_language_models().build()
+
+
+def preload() -> None:
+    """Load the language models now (a few seconds) rather than on the first texts."""
+    _detector()
 
 
 def detect_languages(texts: Sequence[str], hints: Sequence[str | None]) -> list[str | None]:

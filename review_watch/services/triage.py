@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -163,6 +163,14 @@ def open_cases(uow: UnitOfWork, config: Config, clock: Clock) -> int:
     return opened
 
 
-def triage(uow: UnitOfWork, config: Config, classifier: Classifier, clock: Clock) -> TriageFigures:
-    classified, negative = classify_pending(uow, classifier, config.sentiment.model, clock)
+def has_unclassified(uow: UnitOfWork) -> bool:
+    return uow.session.scalar(select(Mention.id).outerjoin(SentimentResult)
+                              .where(SentimentResult.mention_id.is_(None)).limit(1)) is not None
+
+
+def triage(uow: UnitOfWork, config: Config, classifier: Callable[[], Classifier], clock: Clock) -> TriageFigures:
+    """Classify what is new (loading the model only when there is something), then open cases."""
+    classified = negative = 0
+    if has_unclassified(uow):
+        classified, negative = classify_pending(uow, classifier(), config.sentiment.model, clock)
     return TriageFigures(classified, negative, open_cases(uow, config, clock))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import timedelta
 from pathlib import Path
@@ -140,3 +141,25 @@ async def test_a_bad_gateway_is_retried_later_and_delivered_once(app: App, teleg
     await drain(app)
     assert len(telegram_standin.messages(chat_id=ANNA)) == 1
     assert list(outbox_statuses(app).values()) == ["sent"]
+
+
+async def test_after_a_429_the_chat_waits_and_keeps_its_order(app: App, telegram_standin: ControlClient) -> None:
+    with app.unit_of_work() as uow:
+        anna = uow.session.scalars(select(Staff).where(Staff.name == "Anna")).one()
+        for n in (1, 2, 3):
+            queue_message(uow, kind="notice", dedupe_key=f"notice:{n}", staff_id=anna.id, case_id=None,
+                          now=app.clock(), payload={"notice": "source_broken", "source": f"source-{n}", "reason": "-"})
+        uow.commit()
+    telegram_standin.fail_next("retry_after", count=1, method="sendMessage", retry_after=1)
+    application = build_application(app)
+    async with application:
+        sender = OutboxSender(app, application.bot)
+        await sender.drain_once()
+        assert telegram_standin.messages(chat_id=ANNA) == []  # the rest of the chat waits too
+        await sender.drain_once()
+        assert telegram_standin.messages(chat_id=ANNA) == []  # still within retry_after
+        await asyncio.sleep(1.1)
+        await sender.drain_once()
+    shown = [m["text"] for m in telegram_standin.messages(chat_id=ANNA)]
+    assert [text.split("source-")[1][0] for text in shown] == ["1", "2", "3"]
+    assert telegram_standin.rejections() == []

@@ -142,7 +142,7 @@ def crawl_and_check(tmp_path: Path, database_url: str, server: FixtureServer, so
     assert "Traceback" not in second.stderr
     assert "nothing new stored" in second.stdout
     for name, line in summary_lines(second.stdout).items():
-        assert counts(line)["new"] == 0, (name, line)
+        assert counts(line)["new"] == counts(line)["updated"] == 0, (name, line)  # unchanged is no edit
         assert (name in BAD_REASONS) == ("FAILED" in line), (name, line)
     assert export(config) == rows
 
@@ -158,9 +158,8 @@ def test_every_fixture_source_crawled_together_then_exported(tmp_path: Path, ser
 
 
 @pytest.mark.skipif(not os.environ.get(POSTGRES_ENV), reason=f"{POSTGRES_ENV} is not set")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_one_source_of_each_type_on_postgresql(tmp_path: Path, server: FixtureServer, database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the SQLite run is the test above")
     by_name = {s.name: s for s in good_sources() + bad_sources()}
     sources = [by_name[n] for n in ONE_PER_TYPE] + [by_name["bad-truncated"], by_name["bad-json"]]
     crawl_and_check(tmp_path, database_url, server, sources)

@@ -66,9 +66,6 @@ def test_an_edited_review_updates_the_mention_and_records_an_edit(
     finally:
         engine.dispose()
 
-    third = review_watch("crawl", config=config)  # served unchanged again: nothing more to record
-    assert counts(summary_lines(third.stdout)["acme-tp"])["updated"] == 0
-
 
 def broken_notices(database_url: str) -> list[tuple[str, str, str]]:
     """(source, lead's name, reason) of every "source may be broken" notice in the outbox."""

@@ -30,9 +30,9 @@ from tests.telegram_standin.runner import ControlClient, StandInThread
 ANNA, BORIS, LENA, STRANGER = 1001, 1002, 1004, 4242
 PAGE_PATH = "/review/acme.com"
 HTML_TEXT = 'The page showed <script>alert("hi")</script> & the "support" team said \'wait\' — awful, never again!'
-LONG_TEXT = "START OF THE LONG REVIEW. " + " ".join(
-    f"Sentence {n}: the parcel from Acme came late, broken and without the promised refund." for n in range(70)
-) + " END OF THE LONG REVIEW."
+LONG_TEXT = ("START OF THE LONG REVIEW. " + " ".join(
+    f"Sentence {n}: the parcel from Acme came late, broken and without the promised refund." for n in range(71)
+))[:5976] + " END OF THE LONG REVIEW."  # 6,000 characters
 REVIEWS = [
     Review("rv-en-neg", 1, "Terrible service from Acme. My order arrived broken and nobody answers my emails. "
                            "I want a refund now."),
@@ -103,7 +103,7 @@ def open_stack(directory: Path, reviews: list[Review], **config: str) -> Stack:
 def cards(telegram: ControlClient, chat_id: int, case_id: int) -> list[dict[str, Any]]:
     """The alert cards of a case in a chat: bot messages with buttons whose last line names the case."""
     return [message for message in telegram.messages(chat_id=chat_id)
-            if message.get("reply_markup") and message["text"].splitlines()[-1].endswith(f" #{case_id}")]
+            if message.get("reply_markup") and message.get("text", "").splitlines()[-1].endswith(f" #{case_id}")]
 
 
 def card(telegram: ControlClient, chat_id: int, case_id: int) -> dict[str, Any]:
@@ -269,19 +269,37 @@ def test_resolve_by_button_and_by_command_once_a_reply_is_recorded(stack: Stack)
     assert telegram.rejections() == []
 
 
+def test_queue_help_and_stats_answer_each_in_their_language(stack: Stack) -> None:
+    telegram, ids = stack.telegram, stack.ids
+    (queue,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, "/queue"))
+    assert f"#{ids['rv-html']}" in queue and f"#{ids['rv-long']}" in queue and f"#{ids['rv-en-neg']}" not in queue
+    (help_text,) = answer_to(telegram, BORIS, lambda: telegram.send_text(BORIS, "/help"))
+    assert "/reply" in help_text and "/stats" not in help_text and any("а" <= c <= "я" for c in help_text)
+    (refused,) = answer_to(telegram, BORIS, lambda: telegram.send_text(BORIS, "/stats"))
+    assert refused == t("leads_only", "ru")
+    (not_his,) = answer_to(telegram, BORIS, lambda: telegram.send_text(BORIS, f"/case {ids['rv-html']}"))
+    assert not_his == t("not_your_case", "ru") and "script" not in not_his
+    photos = len(telegram.sent(chat_id=LENA, method="sendPhoto"))
+    (stats,) = answer_to(telegram, LENA, lambda: telegram.send_text(LENA, "/stats"))
+    assert "Anna: 2" in stats
+    telegram.wait_for("sendPhoto", count=photos + 1, chat_id=LENA, timeout=30)
+    assert telegram.rejections() == []
+
+
 def test_a_blocked_agent_has_their_cases_rerouted_and_the_lead_told(stack: Stack) -> None:
     telegram, ids = stack.telegram, stack.ids
+    lena_before = len(sends(telegram, LENA))
     telegram.block(ANNA)
     stack.site.routes[PAGE_PATH] = Reply(trustpilot_page([*REVIEWS, LATE_REVIEW]), "text/html")
     review_watch("crawl", config=stack.config)  # cron, while the bot runs
-    telegram.wait_for("sendMessage", count=4, chat_id=LENA, timeout=60)  # three re-routed alerts, one notice
+    telegram.wait_for("sendMessage", count=lena_before + 4, chat_id=LENA, timeout=60)  # 3 re-routed alerts, 1 notice
     exported = stack.export()
     late_id = exported["rv-en-late"]["id"]
     for key in ("rv-en-late", "rv-long", "rv-html"):
         assert exported[key]["assignee"] == "Lena"
         card(telegram, LENA, exported[key]["id"])
     assert exported["rv-en-neg"]["assignee"] == "Anna"  # closed cases stay where they were
-    notices = [m["text"] for m in telegram.messages(chat_id=LENA) if "Anna" in m["text"]]
+    notices = [sent["text"] for sent in sends(telegram, LENA)[lena_before:] if "Anna" in sent["text"]]
     assert len(notices) == 1 and f"#{ids['rv-long']}" in notices[0] and f"#{late_id}" in notices[0]
     blocked = [r for r in telegram.requests(method="sendMessage", outcome="failed")
                if r["status"] == 403]

@@ -82,7 +82,7 @@ def test_the_reminder_follows_the_new_assignees_hours(app: App, move: str, new_a
                        text="Terrible, never again", language="en", brand="Acme")
     with app.unit_of_work() as uow:
         case_id = store_mention(uow, item, "Acme", clock).mention_id
-        triage(uow, app.config, KeywordClassifier(), clock)
+        triage(uow, app.config, KeywordClassifier, clock)
         case = uow.session.get_one(Case, case_id)
         assert case.assignee is not None and case.assignee.name == "Mike"  # the one who reads English
         assert case.next_due_at == NEW_YORK_OPENS  # Mike's reminder waits for New York to open

@@ -330,7 +330,7 @@ def test_a_week_ends_with_every_case_answered_or_escalated_and_nothing_sent_twic
                 assert (stored.outcome == StoreOutcome.NEW) == (plan.item.external_id not in mention_ids)
                 mention_ids.setdefault(plan.item.external_id, stored.mention_id)
             if minute in arrivals:
-                triage(uow, app.config, classifier, clock)
+                triage(uow, app.config, lambda: classifier, clock)
             for action, plan in actions.get(minute, ()):  # by the case's assignee
                 case_id = mention_ids[plan.item.external_id]
                 assignee = uow.session.get_one(Case, case_id).assignee

@@ -123,8 +123,12 @@ def test_a_window_that_is_negative_on_its_own_decides() -> None:
 
 
 def test_builtin_long_review_is_judged_as_a_whole(builtin: SentimentClassifier) -> None:
-    filler = "We ordered the set on Monday and it was delivered on Friday to the address we gave. " * 30
-    complaint = "The screen was cracked, support never answered, and we are still waiting for a refund. " * 14
-    tokens = builtin.loaded.tokenizer(filler + complaint)["input_ids"]
-    assert len(tokens) > 512
-    assert builtin.judge([TextToJudge(filler + complaint)])[0].negative
+    story = ("We bought the television in March for our living room. The delivery team called in advance, "
+             "carried it upstairs and set it up on the wall bracket we already had. ") * 12
+    complaint = ("Two weeks later the screen started flickering and then went black. I called support three "
+                 "times, nobody called back, and the repair request was closed without anyone looking at it. ") * 4
+    tokenizer = builtin.loaded.tokenizer
+    assert len(tokenizer(story)["input_ids"]) < 512 < len(tokenizer(story + complaint)["input_ids"])
+    calm, long_review = builtin.judge([TextToJudge(story), TextToJudge(story + complaint)])
+    assert not calm.negative
+    assert long_review.negative and long_review.label == "negative"
