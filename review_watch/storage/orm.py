@@ -216,7 +216,7 @@ class OutboxMessage(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed | skipped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime]
     created_at: Mapped[datetime]
