@@ -33,7 +33,7 @@ _SENTENCE_END = frozenset(".!?…。！？؟")
 
 
 class CaseFields(Protocol):
-    """What a card shows about a case; ``AlertView`` and the service layer's ``CaseView`` both fit."""
+    """What a card shows about a case (the service layer's ``CaseView`` fits)."""
 
     @property
     def case_id(self) -> int: ...
@@ -77,34 +77,6 @@ class CaseFields(Protocol):
     def deadline_at(self) -> datetime: ...
     @property
     def business_seconds_left(self) -> float: ...
-
-
-@dataclass(frozen=True)
-class AlertView:
-    """A case as an alert card shows it. ``business_seconds_left`` is computed by the caller under the
-    case's calendar; negative means overdue by that much wall-clock time."""
-
-    case_id: int
-    brand: str | None
-    source: str
-    source_type: str
-    url: str | None
-    author: str | None
-    rating: float | None
-    rating_max: float | None
-    language: str | None
-    title: str | None
-    text: str
-    sentiment: str | None
-    sentiment_score: float | None
-    churn_intent: bool
-    competitor: str | None
-    threat: bool
-    staff_abuse: bool
-    status: str
-    assignee: str | None
-    deadline_at: datetime
-    business_seconds_left: float
 
 
 @dataclass(frozen=True)

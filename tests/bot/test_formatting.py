@@ -17,7 +17,6 @@ from bot.formatting import (
     FSI,
     MESSAGE_LIMIT,
     PDI,
-    AlertView,
     Reader,
     business_time_left,
     deadline_line,
@@ -37,6 +36,7 @@ from bot.formatting import (
     user_text,
     visible_length,
 )
+from review_watch.services.views import CaseView
 from tests.telegram_standin import ControlClient
 from tests.telegram_standin.html_parse import HtmlParseError, parse_html, utf16_len
 
@@ -47,8 +47,8 @@ EN_AGENT = Reader("en", STOCKHOLM)
 HOSTILE = 'Bob <script>alert("x")</script> & "friends" \'quoted\' &amp; <b>'
 
 
-def case(**changes: object) -> AlertView:
-    base = AlertView(
+def case(**changes: object) -> CaseView:
+    base = CaseView(
         case_id=42,
         brand="Acme",
         source="acme-trustpilot",
@@ -70,6 +70,7 @@ def case(**changes: object) -> AlertView:
         assignee="Anna",
         deadline_at=datetime(2026, 11, 24, 13, 0, tzinfo=UTC),
         business_seconds_left=5 * 3600,
+        routing_note=None,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
