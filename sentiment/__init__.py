@@ -26,7 +26,17 @@ _HOMES = {
     "TextToJudge": "sentiment.types",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "BadInputLine",
+    "Judgement",
+    "ModelLoadError",
+    "SentimentClassifier",
+    "TextToJudge",
+    "build_builtin_model",
+    "classify_jsonl",
+    "default_model_dir",
+    "load_classifier",
+]
 
 
 def __getattr__(name: str) -> Any:

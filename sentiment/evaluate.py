@@ -70,8 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--dev", type=Path, default=DEV_FILE)
     parser.add_argument("--errors", action="store_true", help="list the items judged wrong")
-    parser.add_argument("--int8", action="store_true", help="torch with dynamic int8 quantisation of Linear layers")
-    parser.add_argument("--torch", action="store_true", help="run the model with torch even if it has an ONNX graph")
+    parser.add_argument("--int8", action="store_true", help="dynamic int8 quantisation of the Linear layers")
     args = parser.parse_args(argv)
 
     from sentiment.classifier import load_classifier
@@ -79,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         examples = read_jsonl(args.dev, "dev")
         started = time.perf_counter()
-        classifier = load_classifier(args.model, threshold=args.threshold, int8=args.int8, onnx=not args.torch)
+        classifier = load_classifier(args.model, threshold=args.threshold, int8=args.int8)
         loaded = time.perf_counter()
         items = [TextToJudge(e.text, rating=e.rating, rating_max=e.rating_max) for e in examples]
         judgements = classifier.judge(items)
@@ -87,8 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    backend = classifier.loaded.backend + (" int8" if args.int8 else "")
-    print(f"model {args.model} ({backend}), threshold {args.threshold}, dev set {args.dev.name}")
+    print(f"model {args.model}{' (int8)' if args.int8 else ''}, threshold {args.threshold}, dev set {args.dev.name}")
     print("\n".join(report(examples, judgements)))
     seconds = finished - loaded
     print(f"throughput: {len(items) / seconds:.1f} items/s ({len(items)} items in {seconds:.2f} s; "

@@ -167,17 +167,29 @@ def _matches(table: dict[str, list[re.Pattern[str]]], text: str) -> bool:
     return any(p.search(text) for patterns in table.values() for p in patterns)
 
 
+# A verb of moving, in any of the languages, up to two words before a named competitor: "switching to X".
+MOVE_TO = (
+    r"(switch\w*|mov(e|ing)|go(ing)?|leav\w*|перех\w*|перейд\w*|уйд\w*|ухож\w*|سأنتقل|أنتقل|انتقلت|"
+    r"עובר\w*|אעבור|byter|bytt\w*|går över|wechsl\w*|gewechselt|cambi\w*|me voy|pass\w*|je vais)"
+)
+
+
 class FlagRules:
     def __init__(self, competitors: Sequence[str] = ()) -> None:
-        self.competitors = [
-            (name, re.compile(r"(?<!\w)" + re.escape(name.casefold()) + r"(?!\w)")) for name in competitors if name
-        ]
+        self.competitors = []
+        for name in competitors:
+            if name:
+                escaped = re.escape(name.casefold())
+                named = re.compile(r"(?<!\w)" + escaped + r"(?!\w)")
+                moving = re.compile(MOVE_TO + r"\W+(\w+\W+){0,2}?" + escaped + r"(?!\w)")
+                self.competitors.append((name, named, moving))
 
     def __call__(self, text: str) -> Flags:
         folded = text.casefold()
-        competitor = next((name for name, pattern in self.competitors if pattern.search(folded)), None)
+        competitor = next((name for name, named, _ in self.competitors if named.search(folded)), None)
+        moving = any(m.search(folded) for _, _, m in self.competitors)
         return Flags(
-            churn_intent=_matches(_CHURN, folded),
+            churn_intent=moving or _matches(_CHURN, folded),
             competitor=competitor,
             threat=_matches(_THREAT, folded),
             staff_abuse=_matches(_STAFF_ABUSE, folded),

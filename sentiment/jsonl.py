@@ -62,7 +62,12 @@ def _chunks(in_stream: IO[str]) -> Iterator[list[tuple[dict[str, Any], TextToJud
     for number, line in enumerate(in_stream, start=1):
         if not line.strip():
             continue
-        chunk.append(parse_line(line, number))
+        try:
+            chunk.append(parse_line(line, number))
+        except BadInputLine:
+            if chunk:
+                yield chunk  # the good lines before the bad one still come out
+            raise
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []
@@ -71,8 +76,8 @@ def _chunks(in_stream: IO[str]) -> Iterator[list[tuple[dict[str, Any], TextToJud
 
 
 def classify_jsonl(classifier: SentimentClassifier, in_stream: IO[str], out_stream: IO[str]) -> int:
-    """Returns the number of lines written. Raises BadInputLine (one-line message) on bad input;
-    lines before the bad one's chunk are already written."""
+    """Returns the number of lines written. Raises BadInputLine (one-line message) on bad input,
+    after writing the lines before it."""
     written = 0
     for chunk in _chunks(in_stream):
         judgements = classifier.judge([item for _, item in chunk])

@@ -224,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     last = encoder.config.num_hidden_layers - 1
     layer_cache = LayerInputCache(args.cache_dir / f"layer{last}-inputs.npz")
     rows = encode_layer_inputs([e.text for e in examples], encoder_dir, layer_cache, last)
+    torch.manual_seed(SEED)
     model = LastLayerHead(encoder.encoder.layer[last], encoder.config.num_attention_heads)
     fit_last_layer(model, rows, labels, weights, args.epochs)
 

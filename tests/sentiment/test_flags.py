@@ -76,3 +76,17 @@ def test_ordinary_posts_raise_no_flag(language: str, text: str) -> None:
 )
 def test_named_competitor_whole_word_any_case(text: str, competitor: str | None) -> None:
     assert rules(text).competitor == competitor
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Switching to Tele2 tomorrow.", "Ухожу в Мегафон.", "Vi byter till Telia.", "Ich wechsle zu Telia."],
+)
+def test_moving_to_a_named_competitor_is_churn(text: str) -> None:
+    flags = rules(text)
+    assert flags.churn_intent and flags.competitor is not None
+
+
+def test_naming_a_competitor_alone_is_not_churn() -> None:
+    flags = rules("Telia has a shop next door.")
+    assert flags.competitor == "Telia" and not flags.churn_intent

@@ -38,7 +38,9 @@ def test_each_line_comes_back_with_the_judgement_added(tiny_star_model: Path) ->
     ],
 )
 def test_a_bad_line_is_a_one_line_error_naming_it(tiny_star_model: Path, bad_line: str, message: str) -> None:
+    out = io.StringIO()
     with pytest.raises(BadInputLine) as info:
-        run(tiny_star_model, '{"text": "good"}\n' + bad_line + "\n")
+        classify_jsonl(load_classifier(str(tiny_star_model)), io.StringIO('{"text": "good"}\n' + bad_line + "\n"), out)
     assert str(info.value).startswith(message)
     assert "\n" not in str(info.value)
+    assert [json.loads(line)["text"] for line in out.getvalue().splitlines()] == ["good"]
