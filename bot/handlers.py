@@ -154,6 +154,16 @@ class Handlers:
             return
         await self._reply(update, messages.action_done("assign", result, member.locale))
 
+    async def invite(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = self.staff(context)
+        now = self.app.clock()
+        try:
+            code = await self._in_db(lambda uow: case_service.create_invite(uow, member, "agent", now))
+        except ActionRefused as exc:
+            await self._reply(update, messages.refusal(exc, member.locale))
+            return
+        await self._reply(update, messages.text("invite_created", member.locale, code=code))
+
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = self.staff(context)
         decision = may(member, Operation.STATS)
@@ -354,6 +364,7 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], app: App) ->
     for name, callback in (("start", handlers.start), ("help", handlers.help), ("queue", handlers.queue),
                            ("case", handlers.case), ("reply", handlers.reply_command),
                            ("resolve", handlers.resolve), ("assign", handlers.assign), ("stats", handlers.stats),
+                           ("invite", handlers.invite),
                            ("mute", handlers.mute), ("unmute", handlers.unmute)):
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(handlers.button))

@@ -18,11 +18,12 @@ class Operation(StrEnum):
     NOT_ACTIONABLE = "not_actionable"
     SNOOZE = "snooze"
     ASSIGN = "assign"
+    INVITE = "invite"
     STATS = "stats"
 
 
 ANY_STAFF = frozenset({Operation.HELP, Operation.QUEUE, Operation.MUTE})
-LEADS_ONLY = frozenset({Operation.ASSIGN, Operation.STATS})
+LEADS_ONLY = frozenset({Operation.ASSIGN, Operation.STATS, Operation.INVITE})
 OWN_CASE = frozenset(
     {Operation.VIEW_CASE, Operation.REPLY, Operation.RESOLVE, Operation.WAIT, Operation.NOT_ACTIONABLE,
      Operation.SNOOZE}

@@ -273,8 +273,9 @@ def register_chat(uow: UnitOfWork, telegram_id: int, chat_id: int) -> Staff | No
 
 
 def create_invite(uow: UnitOfWork, lead: Staff, role: str, now: datetime) -> str:
-    if lead.role != "lead":
-        raise ActionRefused("leads_only", "only a lead may invite")
+    decision = decide(Member(lead.name, lead.role), Operation.INVITE)
+    if not decision.allowed:
+        raise ActionRefused(decision.reason, "only a lead may invite")
     code = secrets.token_urlsafe(12)
     uow.session.add(Invite(code=code, role=role, created_at=now))
     uow.commit()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from review_watch.storage.orm import OutboxMessage, Staff
+from review_watch.storage.orm import OutboxMessage
 from review_watch.storage.unit_of_work import UnitOfWork
 
 
@@ -57,7 +57,3 @@ def mark_skipped(uow: UnitOfWork, message_id: int, reason: str) -> None:
 
 def backoff(attempts: int, base: float = 2.0, cap: float = 300.0) -> timedelta:
     return timedelta(seconds=min(cap, base ** max(attempts, 1)))
-
-
-def recipient(uow: UnitOfWork, message: OutboxMessage) -> Staff | None:
-    return uow.session.get(Staff, message.staff_id) if message.staff_id is not None else None

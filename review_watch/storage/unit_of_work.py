@@ -24,8 +24,7 @@ class UnitOfWork:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.session.rollback()
-        self.session.close()
+        self.session.close()  # rolls back what was not committed; loaded objects stay readable, detached
         self._session = None
 
     def commit(self) -> None:
