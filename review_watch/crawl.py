@@ -29,8 +29,8 @@ from review_watch.services.health import check_source_health
 from review_watch.services.ingest import (
     SourceRunFigures,
     StoreOutcome,
-    known_external_ids,
     record_source_run,
+    start_source_run,
 )
 from review_watch.storage.unit_of_work import UnitOfWork
 from spiders import settings as spider_settings
@@ -127,6 +127,7 @@ def _figures(crawler: Crawler, budget: float) -> SourceRunFigures:
         updated=int(stats.get(f"review_watch/{StoreOutcome.UPDATED.value}", 0)),
         parse_failures=int(stats.get("review_watch/parse_failures", 0)),
         fetch_failures=int(stats.get("review_watch/fetch_failures", 0)),
+        reached_the_end=stats.get("finish_reason") == "finished",
     )
     reason = stats.get("review_watch/failure_reason")
     finish_reason = stats.get("finish_reason")
@@ -162,7 +163,7 @@ def run_crawl(config: Config, sessions: sessionmaker[Session], clock: Clock, sou
         crawlers: list[tuple[SourceConfig, Crawler]] = []
         for source in (s for s in sources if s.name in locked):
             with UnitOfWork(sessions) as uow:
-                known = known_external_ids(uow, source.name)
+                known = start_source_run(uow, source.name)
             crawler = process.create_crawler(SPIDERS[source.type])
             process.crawl(crawler, source_name=source.name, start_url=source.url, brand=source.brand,
                           known_ids=known)

@@ -122,9 +122,21 @@ def store_mention(uow: UnitOfWork, item: MentionItem, brand: str | None, clock: 
     return StoredMention(StoreOutcome.NEW, mention.id)
 
 
-def known_external_ids(uow: UnitOfWork, source_name: str) -> frozenset[str]:
-    rows = uow.session.scalars(select(Mention.external_id).join(Source).where(Source.name == source_name))
-    return frozenset(rows)
+def start_source_run(uow: UnitOfWork, source_name: str) -> frozenset[str]:
+    """The ids a crawl of the source may treat as known, so that it stops paging at a page of them.
+
+    None when the previous crawl did not go through to its end (killed, cut off, failed): pages after
+    the point where it stopped may still hold new items, so this crawl pages through everything.
+    """
+    source = uow.session.scalar(select(Source).where(Source.name == source_name))
+    if source is None or not source.last_run_complete:
+        known: frozenset[str] = frozenset()
+    else:
+        known = frozenset(uow.session.scalars(select(Mention.external_id).where(Mention.source_id == source.id)))
+    if source is not None:
+        source.last_run_complete = False
+        uow.commit()
+    return known
 
 
 @dataclass
@@ -137,6 +149,7 @@ class SourceRunFigures:
     parse_failures: int = 0
     fetch_failures: int = 0
     failure_reason: str | None = None
+    reached_the_end: bool = False  # the spider finished on its own rather than being stopped
 
     @property
     def failed(self) -> bool:
@@ -155,4 +168,5 @@ def record_source_run(uow: UnitOfWork, source_name: str, started_at: datetime, f
         failure_reason=figures.failure_reason,
     ))
     source.empty_runs_in_a_row = 0 if figures.items else source.empty_runs_in_a_row + 1
+    source.last_run_complete = figures.reached_the_end and not figures.failed
     uow.commit()

@@ -71,6 +71,8 @@ class Source(Base):
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id"))
     empty_runs_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
     broken_alert_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the last crawl went through to its end; only then may the next one stop at the first known page
+    last_run_complete: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SourceRun(Base):
