@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from machine import describe_machine
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("REVIEW_WATCH_SHARED", REPO.parent / "shared"))
 VARIANTS = {
@@ -111,6 +113,7 @@ def main() -> int:
         results[variant] = json.loads(proc.stdout.strip().splitlines()[-1])
     sets = list(results["batched"]["items"])
     counts = results["batched"]["items"]
+    print(f"machine: {describe_machine()}")
     print(f"model {args.model}; " + ", ".join(f"{counts[s]} {s}" for s in sets) + "; torch threads = usable cores")
     header = "".join(f"{s + ' /s':>18}" for s in sets)
     print(f"{'variant':<44}{header}{'overall /s':>12}{'peak RSS MiB':>14}")

@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from machine import describe_machine
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fixture routes live in tests/spiders
 
@@ -108,6 +110,7 @@ def main() -> None:
         second = crawl_once(config)
         requests_second = len([h for h in server.hits if h.path != "/robots.txt"]) - requests_first
 
+    print(f"machine: {describe_machine()}")
     print(f"sources: {len(sources)} (every fixture file), database: {database_url.split(':')[0]}")
     print(f"full crawl:        {first.pages} pages, {first.items} items parsed, {first.new} new stored "
           f"in {first.seconds:.2f} s -> {first.pages / first.seconds:.1f} pages/s, "

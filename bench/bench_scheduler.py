@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from machine import describe_machine
 from sqlalchemy import Engine, bindparam, create_engine, delete, insert, select, text, update
 from sqlalchemy.orm import joinedload
 
@@ -261,20 +261,6 @@ def postgres_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    return (f"{model}, {os.cpu_count()} cores available{load}, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000, help="open cases in the database")
@@ -285,7 +271,7 @@ def main() -> int:
     args = parser.parse_args()
     if not 0 < args.due <= args.cases:
         parser.error("--due must be between 1 and --cases")
-    print(f"machine: {machine()}", flush=True)
+    print(f"machine: {describe_machine()}", flush=True)
     results = []
     with tempfile.TemporaryDirectory() as directory:
         results.append(measure("sqlite", f"sqlite:///{Path(directory) / 'bench.db'}", args.cases, args.due))

@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+from machine import describe_machine
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the stand-in lives in tests/
@@ -69,19 +70,6 @@ class Figures:
                 f"429s: {self.rate_limited}; max to one chat in 1 s: {self.max_per_chat_second}; "
                 f"max overall in 1 s: {self.max_overall_second}; every alert exactly once: {self.delivered_once}"
                 + (f"; NOT DELIVERED: {self.pending_left}" if self.pending_left else ""))
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model}, {cores} cores usable ({os.cpu_count()} in the machine), Python {platform.python_version()}"
 
 
 def staff_block(count: int) -> str:
@@ -204,7 +192,7 @@ def main() -> int:
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)  # 429s are counted instead
     if args.alerts < 1 or args.staff < 1:
         parser.error("--alerts and --staff must be positive")
-    print(f"machine: {machine()}")
+    print(f"machine: {describe_machine()}")
     print(f"stand-in limits: private chats 1/s (burst 3), 30/s overall; {args.alerts} alerts for {args.staff} staff; "
           f"Telegram's pace for this load is at most {min(30.0, float(args.staff)):.0f} msg/s")
     for name in ("paced", "unpaced"):
