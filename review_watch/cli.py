@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from review_watch.bootstrap import App
 from review_watch.config import ConfigError, load_config, resolve_config_path
 from review_watch.domain.business_time import deadline
@@ -204,6 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.config = None
     try:
         return int(args.handler(args))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"review-watch: database error: {reason} (is the database at the schema this version expects?)",
+              file=sys.stderr)
+        return 2
     except Exception as exc:
         if not isinstance(exc, _one_line_errors()):
             raise

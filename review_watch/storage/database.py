@@ -51,14 +51,14 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"database.url {url!r} needs a driver that is not installed: {exc.name}") from None
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision`, the newest by default (idempotent)."""
     alembic_config = AlembicConfig()
     alembic_config.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as connection:
             alembic_config.attributes["connection"] = connection
-            command.upgrade(alembic_config, "head")
+            command.upgrade(alembic_config, revision)
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(f"cannot open the database {engine.url.render_as_string()}: {reason}") from None

@@ -68,7 +68,6 @@ def upgrade() -> None:
         sa.Column("brand_id", sa.Integer(), nullable=True),
         sa.Column("empty_runs_in_a_row", sa.Integer(), nullable=False),
         sa.Column("broken_alert_sent", sa.Boolean(), nullable=False),
-        sa.Column("last_run_complete", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], name=op.f("fk_sources_brand_id_brands")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("name", name=op.f("uq_sources_name")),
@@ -134,7 +133,9 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(["mention_id"], ["mentions.id"], name=op.f("fk_case_events_mention_id_mentions")),
+        sa.ForeignKeyConstraint(
+            ["mention_id"], ["mentions.id"], name=op.f("fk_case_events_mention_id_mentions")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_events")),
     )
     with op.batch_alter_table("case_events", schema=None) as batch_op:
@@ -182,7 +183,9 @@ def upgrade() -> None:
         sa.Column("staff_abuse", sa.Boolean(), nullable=False),
         sa.Column("model", sa.String(length=300), nullable=False),
         sa.Column("classified_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["mention_id"], ["mentions.id"], name=op.f("fk_sentiment_results_mention_id_mentions")),
+        sa.ForeignKeyConstraint(
+            ["mention_id"], ["mentions.id"], name=op.f("fk_sentiment_results_mention_id_mentions")
+        ),
         sa.PrimaryKeyConstraint("mention_id", name=op.f("pk_sentiment_results")),
     )
     op.create_table(
