@@ -208,8 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        print(f"review-watch: database error: {reason} (is the database at the schema this version expects?)",
-              file=sys.stderr)
+        print(f"review-watch: database error: {reason}", file=sys.stderr)
         return 2
     except Exception as exc:
         if not isinstance(exc, _one_line_errors()):
