@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -28,7 +28,7 @@ from review_watch.bootstrap import App
 from review_watch.domain import cases as domain
 from review_watch.domain.permissions import Decision, Member, Operation, decide
 from review_watch.services import cases as case_service
-from review_watch.services.cases import ActionRefused
+from review_watch.services.cases import ActionRefused, ActionResult
 from review_watch.services.stats import my_queue, team_stats
 from review_watch.services.views import case_view
 from review_watch.storage.orm import Staff
@@ -209,25 +209,25 @@ class Handlers:
             return
         if data.action == "assignto" and data.argument is not None:
             name = data.argument
-            try:
-                result = await self._in_db(lambda uow: case_service.reassign_by_lead(
-                    uow, self.app.config, data.case_id, name, member, self.app.clock))
-            except ActionRefused as exc:
-                await query.answer(messages.refusal(exc, member.locale), show_alert=True)
-                return
-            await query.answer(messages.action_done("assign", result, member.locale))
+            await self._answer_action(query, member, "assign", lambda uow: case_service.reassign_by_lead(
+                uow, self.app.config, data.case_id, name, member, self.app.clock))
             return
         action = messages.BUTTON_ACTIONS.get(data.action)
         if action is None:
             await query.answer(messages.text("unknown_button", member.locale), show_alert=True)
             return
+        await self._answer_action(query, member, data.action, lambda uow: case_service.perform(
+            uow, self.app.config, data.case_id, action, member, self.app.clock))
+
+    async def _answer_action(self, query: CallbackQuery, member: Staff, done_key: str,
+                             work: Callable[[UnitOfWork], ActionResult]) -> None:
+        """Run a button's action and answer the press: what was done, or why not."""
         try:
-            result = await self._in_db(lambda uow: case_service.perform(
-                uow, self.app.config, data.case_id, action, uow.session.merge(member), self.app.clock))
+            result = await self._in_db(work)
         except ActionRefused as exc:
             await query.answer(messages.refusal(exc, member.locale), show_alert=True)
             return
-        await query.answer(messages.action_done(data.action, result, member.locale))
+        await query.answer(messages.action_done(done_key, result, member.locale))
 
     async def _offer_reassign(self, update: Update, member: Staff, data: CallbackData) -> None:
         query = update.callback_query
