@@ -11,6 +11,7 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
 DEV_FILE = DATA_DIR / "dev.jsonl"
+TEST_FILE = DATA_DIR / "test.jsonl"  # held out: never used to train or tune
 PLOT_CHARS = 400
 
 
@@ -91,3 +92,7 @@ def own_sentences() -> list[Example]:
 
 def dev_set() -> list[Example]:
     return read_jsonl(DEV_FILE, "dev")
+
+
+def held_out_set() -> list[Example]:
+    return read_jsonl(TEST_FILE, "test")

@@ -1,6 +1,6 @@
 """Evaluate a sentiment model on the project's labelled development set.
 
-    python -m sentiment.evaluate [--model builtin] [--threshold 0.5]
+    python -m sentiment.evaluate [--model builtin] [--threshold 0.5] [--data test]
 
 Prints, per language: negative recall and precision (of the `negative` flag, after rating fusion),
 macro-F1 of the three labels, language-detection accuracy; then overall figures and throughput.
@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sentiment.corpus import DEV_FILE, Example, read_jsonl
+from sentiment.corpus import DEV_FILE, TEST_FILE, Example, read_jsonl
 from sentiment.labels import LABELS
 from sentiment.types import Judgement, ModelLoadError, TextToJudge
 
@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sentiment.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="builtin", help='"builtin", a Hugging Face id or a local folder')
     parser.add_argument("--threshold", type=float, default=0.5)
-    parser.add_argument("--dev", type=Path, default=DEV_FILE)
+    parser.add_argument("--data", default="dev",
+                        help='"dev" (the development set), "test" (the held-out set) or a JSON lines file')
     parser.add_argument("--errors", action="store_true", help="list the items judged wrong")
     parser.add_argument("--int8", action="store_true", help="dynamic int8 quantisation of the Linear layers")
     args = parser.parse_args(argv)
@@ -76,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sentiment.classifier import load_classifier
 
     try:
-        examples = read_jsonl(args.dev, "dev")
+        data = {"dev": DEV_FILE, "test": TEST_FILE}.get(args.data) or Path(args.data)
+        examples = read_jsonl(data, args.data)
         started = time.perf_counter()
         classifier = load_classifier(args.model, threshold=args.threshold, int8=args.int8)
         loaded = time.perf_counter()
@@ -86,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"model {args.model}{' (int8)' if args.int8 else ''}, threshold {args.threshold}, dev set {args.dev.name}")
+    print(f"model {args.model}{' (int8)' if args.int8 else ''}, threshold {args.threshold}, data {data.name}")
     print("\n".join(report(examples, judgements)))
     seconds = finished - loaded
     print(f"throughput: {len(items) / seconds:.1f} items/s ({len(items)} items in {seconds:.2f} s; "
