@@ -98,9 +98,13 @@ def store_mention(uow: UnitOfWork, item: MentionItem, brand: str | None, clock: 
     if existing is not None:
         if existing.content_hash == digest and existing.rating == item.rating:
             return StoredMention(StoreOutcome.DUPLICATE, existing.id)
+        details = {"old_text": existing.text, "old_rating": existing.rating, "new_rating": item.rating}
+        if existing.sentiment is not None:
+            # Judged again at the next triage: a 5-star review edited into a complaint opens a case.
+            details["old_label"] = existing.sentiment.label
+            session.delete(existing.sentiment)
         session.add(CaseEvent(mention_id=existing.id, kind="edited", actor=f"source:{item.source}", at=now,
-                              details={"old_text": existing.text, "old_rating": existing.rating,
-                                       "new_rating": item.rating}))
+                              details=details))
         existing.title, existing.text, existing.rating = item.title, item.text, item.rating
         existing.content_hash = digest
         existing.raw = item.raw

@@ -143,9 +143,11 @@ def open_cases(uow: UnitOfWork, config: Config, clock: Clock) -> int:
         .order_by(Mention.id))
     for mention in list(needing):
         now = clock()
-        clock_rules = domain.open_case(config.response_policy, mention.arrived_at)
+        # A review edited into a complaint arrived, as a complaint, when the edit was found.
+        arrived = mention.updated_at or mention.arrived_at
+        clock_rules = domain.open_case(config.response_policy, arrived)
         case = Case(id=mention.id, brand=mention.brand.name if mention.brand else None, status="new",
-                    arrived_at=mention.arrived_at, deadline_at=clock_rules.deadline,
+                    arrived_at=arrived, deadline_at=clock_rules.deadline,
                     remind_at=clock_rules.remind_at, escalation_level=0)
         uow.session.add(case)
         uow.session.add(CaseEvent(mention_id=mention.id, kind="opened", actor=SYSTEM_ACTOR, at=now,

@@ -34,7 +34,7 @@ def page(reviews: list[Review]) -> Reply:
     return Reply(trustpilot_page(reviews), HTML)
 
 
-def test_an_edited_review_updates_the_mention_and_records_an_edit(
+def test_an_edited_review_updates_the_mention_is_judged_again_and_opens_a_case(
         tmp_path: Path, database_url: str, server: FixtureServer) -> None:
     server.routes["/review/acme.com"] = page(REVIEWS)
     config = crawl_config(tmp_path, database_url, server, [Source("acme-tp", "trustpilot", "/review/acme.com", ())])
@@ -54,6 +54,10 @@ def test_an_edited_review_updates_the_mention_and_records_an_edit(
     assert row["id"] == before[edited.id]["id"]  # the same mention, updated in place
     assert (row["text"], row["rating"], row["title"]) == (edited.text, 1.0, edited.title)
     assert after[REVIEWS[1].id] == before[REVIEWS[1].id]
+    # The happy review needed nothing; edited into a 1-star complaint, it is judged again and routed.
+    assert (before[edited.id]["negative"], before[edited.id]["status"]) == (False, "none")
+    assert (row["sentiment"], row["negative"], row["status"]) == ("negative", True, "assigned")
+    assert row["assignee"] and row["deadline"]
 
     engine = make_engine(database_url)
     try:
@@ -62,7 +66,11 @@ def test_an_edited_review_updates_the_mention_and_records_an_edit(
             events = session.scalars(select(CaseEvent).where(CaseEvent.kind == "edited")).all()
             assert mention.edit_count == 1 and mention.updated_at is not None
             assert [(e.mention_id, e.actor) for e in events] == [(mention.id, "source:acme-tp")]
-            assert events[0].details == {"old_text": REVIEWS[0].text, "old_rating": 5.0, "new_rating": 1.0}
+            assert events[0].details == {"old_text": REVIEWS[0].text, "old_rating": 5.0, "new_rating": 1.0,
+                                         "old_label": "positive"}
+            assert mention.case is not None and mention.case.arrived_at == mention.updated_at
+            alerts = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "alert")).all()
+            assert [a.case_id for a in alerts] == [mention.id]
     finally:
         engine.dispose()
 
