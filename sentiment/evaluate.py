@@ -1,4 +1,4 @@
-"""Evaluate a sentiment model on the project's labelled development set.
+"""Evaluate a sentiment model on the project's labelled development set (or its held-out test set).
 
     python -m sentiment.evaluate [--model builtin] [--threshold 0.5] [--data test]
 

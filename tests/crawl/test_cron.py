@@ -7,6 +7,7 @@ import pty
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -28,7 +29,6 @@ QUICK = [Review("6c00000000000000000000c1", 4, "Quick and friendly."),
          Review("6c00000000000000000000c2", 3, "Okay.")]
 SOURCES = [Source("acme-slow", "trustpilot", "/review/slow.example", ()),
            Source("acme-quick", "trustpilot", "/review/quick.example", ())]
-SLOW_PAGE_DELAY = 25.0  # under the download timeout (30 s), long enough for two other runs meanwhile
 LOCKED = "skipped (another crawl of this source is running)"
 
 
@@ -50,8 +50,11 @@ def wait_for(path: Path, text: str, timeout: float = 60) -> None:
 
 
 def test_a_second_crawl_skips_the_sources_another_run_is_crawling(tmp_path: Path, server: FixtureServer) -> None:
-    server.routes["/review/slow.example"] = Reply(trustpilot_page(SLOW), HTML, delay=SLOW_PAGE_DELAY)
-    config = crawl_config(tmp_path, f"sqlite:///{tmp_path / 'rw.db'}", server, SOURCES)
+    # The slow page is answered only once the other runs are done, however long a loaded machine takes.
+    released = threading.Event()
+    server.routes["/review/slow.example"] = Reply(trustpilot_page(SLOW), HTML, released=released)
+    config = crawl_config(tmp_path, f"sqlite:///{tmp_path / 'rw.db'}", server, SOURCES,
+                          crawl={"download_timeout": 300})
     log = tmp_path / "first.log"
     first = start_review_watch("crawl", "--source", "acme-slow", config=config, log=log)
     try:
@@ -71,8 +74,10 @@ def test_a_second_crawl_skips_the_sources_another_run_is_crawling(tmp_path: Path
             assert "Traceback" not in run.stderr
             assert "acme-slow: skipped: another crawl of this source is running" in run.stderr
         assert first.poll() is None, "the first run must still be crawling for this test to mean anything"
-        assert first.wait(timeout=SLOW_PAGE_DELAY + 60) == 0
+        released.set()
+        assert first.wait(timeout=120) == 0
     finally:
+        released.set()
         if first.poll() is None:
             first.kill()
             first.wait()

@@ -17,6 +17,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    released: threading.Event | None = None  # when given, the reply waits until it is set (at most 300 s)
 
 
 @dataclass
@@ -78,6 +79,8 @@ class FixtureServer:
                 reply = server._reply(hit)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.released is not None:
+                    reply.released.wait(timeout=300)
                 body = reply.body.replace(b"{base}", server.base.encode())
                 try:
                     self.send_response(reply.status)
