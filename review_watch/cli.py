@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import IO
 from sqlalchemy.exc import SQLAlchemyError
 
 from review_watch.bootstrap import App
-from review_watch.config import ConfigError, load_config, resolve_config_path
+from review_watch.config import ConfigError, SentimentConfig, load_config, resolve_config_path
 from review_watch.domain.business_time import deadline
 from review_watch.services.export import EXPORT_FIELDS, export_rows
 from review_watch.storage.database import DatabaseError
@@ -68,11 +69,17 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from sentiment import classify_jsonl
+    from sentiment import classify_jsonl, load_classifier
 
-    app = _app(args)
+    path = resolve_config_path(args.config)
+    named = args.config is not None or "REVIEW_WATCH_CONFIG" in os.environ
+    if named or path.exists():
+        classifier = App(load_config(path)).classifier
+    else:  # classifying needs nothing else from a config: with none at all, the default model
+        defaults = SentimentConfig()
+        classifier = load_classifier(defaults.model, threshold=defaults.threshold)
     with _open(args.input, "r", sys.stdin) as source, _open(args.output, "w", sys.stdout) as sink:
-        classify_jsonl(app.classifier, source, sink)
+        classify_jsonl(classifier, source, sink)
     return 0
 
 

