@@ -72,6 +72,7 @@ class AppStoreSpider(ReviewWatchSpider):
                 entry.id or "",
                 url=entry.link or entry.fields.get("link"),  # the feed links each review as rel="related"
                 author=entry.author,
+                author_id=_author_id(entry.fields.get("author")),  # the author element's text ends with its uri
                 published_at=parse_datetime(entry.updated or entry.published),
                 rating=as_float(entry.fields.get("rating")),
                 title=tidy_whitespace(entry.title) or None,

@@ -1,9 +1,12 @@
-"""Review pages written in the tests, in Trustpilot's page format (`__NEXT_DATA__`)."""
+"""Review pages written in the tests, in the platforms' formats: Trustpilot's `__NEXT_DATA__` page and
+the App Store's customer-reviews feed as Atom XML."""
 
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
 
 
 @dataclass(frozen=True)
@@ -31,3 +34,32 @@ def trustpilot_page(reviews: list[Review], page: int = 1, total_pages: int = 1) 
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Acme reviews</title></head>'
             f'<body><main></main><script id="__NEXT_DATA__" type="application/json">{script}</script>'
             f"</body></html>").encode()
+
+
+def app_store_atom_page(reviews: list[Review], app_id: str = "284815942", next_url: str | None = None) -> bytes:
+    """The App Store's customer-reviews feed in its Atom XML form: the app itself as the first entry (no
+    rating), then one entry per review with its text both as type="text" and as type="html" content."""
+    feed_url = f"https://itunes.apple.com/us/rss/customerreviews/id={app_id}/sortby=mostrecent/xml"
+    links = f'<link rel="alternate" type="text/html" href="https://apps.apple.com/us/app/id{app_id}"/>'
+    links += f"<link rel=\"self\" href={quoteattr(feed_url)}/>"
+    if next_url:
+        links += f"<link rel=\"next\" href={quoteattr(next_url)}/>"
+    app_entry = (f"<entry><updated>2026-11-20T09:00:00-07:00</updated><id>{app_id}</id>"
+                 f"<title>Acme - Acme Inc.</title><im:name>Acme</im:name></entry>")
+    entries = "".join(
+        f"<entry><updated>{r.published.replace('.000Z', '-07:00')}</updated><id>{escape(r.id)}</id>"
+        f"<title>{escape(r.title)}</title>"
+        f'<content type="text">{escape(r.text)}</content>'
+        f'<link rel="related" href="https://itunes.apple.com/us/review?id={app_id}&amp;type=Purple%20Software"/>'
+        f'<im:voteSum>0</im:voteSum><im:contentType term="Application" label="Application"/>'
+        f"<im:voteCount>0</im:voteCount><im:rating>{r.rating}</im:rating><im:version>8.1</im:version>"
+        f"<author><name>{escape(r.author)}</name>"
+        f"<uri>https://itunes.apple.com/us/reviews/id{zlib.crc32(r.author.encode())}</uri><label/></author>"
+        f'<content type="html">{escape("<table><tr><td>" + escape(r.text) + "</td></tr></table>")}</content>'
+        f"</entry>"
+        for r in reviews)
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n'
+            f'<feed xmlns:im="http://itunes.apple.com/rss" xmlns="http://www.w3.org/2005/Atom" xml:lang="en">'
+            f"<id>{feed_url}</id><title>iTunes Store: Customer Reviews</title>"
+            f"<updated>2026-11-20T09:00:00-07:00</updated>{links}"
+            f"<icon>http://itunes.apple.com/favicon.ico</icon>{app_entry}{entries}</feed>").encode()
