@@ -359,6 +359,7 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], app: App) ->
             },
             fallbacks=[CommandHandler("cancel", handlers.cancel)],
             per_message=False,
+            allow_reentry=True,  # another card's Reply button starts over for that case
         )
     application.add_handler(conversation)
     for name, callback in (("start", handlers.start), ("help", handlers.help), ("queue", handlers.queue),

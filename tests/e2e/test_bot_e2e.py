@@ -247,6 +247,23 @@ def test_reply_button_asks_for_the_text_and_confirms(stack: Stack) -> None:
     assert stack.export()["rv-ru-neg"]["status"] == "replied"
 
 
+def test_a_second_reply_button_takes_over_from_an_unfinished_one(stack: Stack) -> None:
+    telegram, first, second = stack.telegram, stack.ids["rv-html"], stack.ids["rv-long"]
+    (asked,) = answer_to(telegram, ANNA, lambda: telegram.press_button(
+        ANNA, card(telegram, ANNA, first)["message_id"], f"reply:{first}"))
+    assert f"#{first}" in asked
+    (asked_again,) = answer_to(telegram, ANNA, lambda: telegram.press_button(
+        ANNA, card(telegram, ANNA, second)["message_id"], f"reply:{second}"))
+    assert f"#{second}" in asked_again
+    (confirm,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, "We are sending a new parcel."))
+    assert f"#{second}" in confirm and f"#{first}" not in confirm  # the text goes to the case pressed last
+    assert buttons(telegram.messages(chat_id=ANNA)[-1])[0]["callback_data"] == f"confirm:{second}"
+    (cancelled,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, "/cancel"))
+    assert cancelled == t("reply_cancelled", "en")
+    exported = stack.export()
+    assert exported["rv-html"]["status"] == exported["rv-long"]["status"] == "assigned"  # nothing recorded
+
+
 def test_resolve_by_button_and_by_command_once_a_reply_is_recorded(stack: Stack) -> None:
     telegram, ids = stack.telegram, stack.ids
     alert = card(telegram, ANNA, ids["rv-en-neg"])
