@@ -1,11 +1,17 @@
 """Benchmark: Review Watch's batched classifier vs a plain one-text-at-a-time transformers pipeline.
 
-    python bench/bench_classify.py [--model builtin] [--repeat 2]
+    python bench/bench_classify.py [--model builtin] [--repeat 2] [--runs 3] [--precision auto]
 
 Both run on the same texts, in two sets: short posts (the development set, median about 15 tokens)
 and long reviews (real App Store reviews from the shared fixtures, about 200 tokens each). Each variant
 runs in its own child process so that peak memory (max RSS) is its own, with the same torch thread
-count. Prints items/s per set and overall, peak RSS, and the speed-up.
+count, three times in turn (a shared machine's speed drifts); the median time counts. Prints items/s
+per set and overall, peak RSS, the speed-up, and the overall speed-up of each run.
+
+The classifier runs in the precision `review-watch classify` would choose (auto: bfloat16 where the CPU
+has it in hardware, else float32); the pipeline runs as transformers loads it, in float32. Where the
+classifier runs in bfloat16, a third run, for reference, gives the same pipeline in bfloat16, to show
+how much of the gain is the number format and how much the batching.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import io
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -23,11 +30,14 @@ from pathlib import Path
 
 from machine import describe_machine
 
+from sentiment.types import PRECISIONS
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("REVIEW_WATCH_SHARED", REPO.parent / "shared"))
 VARIANTS = {
-    "batched": "review-watch classify (batched)",
+    "batched": "review-watch classify (batched, {precision})",
     "pipeline": "transformers pipeline, one text at a time",
+    "pipeline-bf16": "  for reference: the pipeline in bfloat16",
 }
 APP_STORE = SHARED / "fixtures" / "app_store" / "rss_customerreviews_us_id284815942_mosthelpful_2022-06.json"
 Item = dict[str, str | float]
@@ -46,19 +56,19 @@ def text_sets(repeat: int) -> dict[str, list[Item]]:
     return {"short posts": short * repeat, "long reviews": long * repeat}
 
 
-def batched_runner(model: str) -> Callable[[list[Item]], None]:
+def batched_runner(model: str, precision: str) -> tuple[Callable[[list[Item]], None], str]:
     from sentiment import classify_jsonl, load_classifier
 
-    classifier = load_classifier(model)
+    classifier = load_classifier(model, precision=precision)
 
     def run(items: list[Item]) -> None:
         stream = io.StringIO("".join(json.dumps(item) + "\n" for item in items))
         classify_jsonl(classifier, stream, io.StringIO())
 
-    return run
+    return run, classifier.loaded.precision
 
 
-def pipeline_runner(model: str) -> Callable[[list[Item]], None]:
+def pipeline_runner(model: str, dtype_name: str) -> tuple[Callable[[list[Item]], None], str]:
     import torch
     from transformers import pipeline
 
@@ -67,18 +77,21 @@ def pipeline_runner(model: str) -> Callable[[list[Item]], None]:
 
     set_threads()
     folder = str(build_builtin_model()) if model == "builtin" else model
-    classify = pipeline("text-classification", model=folder, tokenizer=folder, dtype=torch.float32)
+    classify = pipeline("text-classification", model=folder, tokenizer=folder, dtype=getattr(torch, dtype_name))
 
     def run(items: list[Item]) -> None:
         for item in items:
             classify(str(item["text"]), truncation=True)
 
-    return run
+    return run, dtype_name
 
 
-def child(variant: str, model: str, repeat: int) -> None:
+def child(variant: str, model: str, repeat: int, precision: str) -> None:
     sets = text_sets(repeat)
-    run = pipeline_runner(model) if variant == "pipeline" else batched_runner(model)
+    if variant == "batched":
+        run, used = batched_runner(model, precision)
+    else:
+        run, used = pipeline_runner(model, "bfloat16" if variant == "pipeline-bf16" else "float32")
     seconds = {}
     for name, items in sets.items():
         started = time.perf_counter()
@@ -86,44 +99,59 @@ def child(variant: str, model: str, repeat: int) -> None:
         seconds[name] = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     counts = {name: len(items) for name, items in sets.items()}
-    print(json.dumps({"seconds": seconds, "items": counts, "peak_mib": peak_kib / 1024}))
+    print(json.dumps({"seconds": seconds, "items": counts, "peak_mib": peak_kib / 1024, "precision": used}))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="builtin")
     parser.add_argument("--repeat", type=int, default=2, help="how many times each text set is repeated")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="the classifier's (as in the config)")
+    parser.add_argument("--runs", type=int, default=3, help="fresh processes per variant; the median counts")
     parser.add_argument("--child", choices=list(VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.model, args.repeat)
+        child(args.child, args.model, args.repeat, args.precision)
         return 0
     if not APP_STORE.exists():
         print(f"error: the shared fixture {APP_STORE} is missing (set REVIEW_WATCH_SHARED)", file=sys.stderr)
         return 1
-    results = {}
-    for variant in VARIANTS:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", variant, "--model", args.model, "--repeat", str(args.repeat)],
-            capture_output=True, text=True, check=False,
-        )
-        if proc.returncode != 0:
-            print(f"error: the {variant} run failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-            return 1
-        results[variant] = json.loads(proc.stdout.strip().splitlines()[-1])
-    sets = list(results["batched"]["items"])
-    counts = results["batched"]["items"]
+    rounds: list[dict[str, dict]] = []
+    for _ in range(args.runs):  # the variants take turns, so that a slow spell of the machine hits them all
+        results: dict[str, dict] = {}
+        for variant in VARIANTS:
+            if variant == "pipeline-bf16" and results["batched"]["precision"] != "bfloat16":
+                continue
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", variant, "--model", args.model, "--repeat", str(args.repeat),
+                 "--precision", args.precision],
+                capture_output=True, text=True, check=False,
+            )
+            if proc.returncode != 0:
+                print(f"error: the {variant} run failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+                return 1
+            results[variant] = json.loads(proc.stdout.strip().splitlines()[-1])
+        rounds.append(results)
+    counts = rounds[0]["batched"]["items"]
+    sets = list(counts)
     print(f"machine: {describe_machine()}")
-    print(f"model {args.model}; " + ", ".join(f"{counts[s]} {s}" for s in sets) + "; torch threads = usable cores")
+    print(f"model {args.model}; " + ", ".join(f"{counts[s]} {s}" for s in sets)
+          + f"; torch threads = usable cores; median of {args.runs} runs, each in a fresh process")
     header = "".join(f"{s + ' /s':>18}" for s in sets)
     print(f"{'variant':<44}{header}{'overall /s':>12}{'peak RSS MiB':>14}")
-    for variant, r in results.items():
-        rates = "".join(f"{r['items'][s] / r['seconds'][s]:>18.1f}" for s in sets)
-        overall = sum(r["items"].values()) / sum(r["seconds"].values())
-        print(f"{VARIANTS[variant]:<44}{rates}{overall:>12.1f}{r['peak_mib']:>14.0f}")
-    b, p = results["batched"]["seconds"], results["pipeline"]["seconds"]
+    seconds = {}
+    for variant in rounds[0]:
+        seconds[variant] = {s: statistics.median(r[variant]["seconds"][s] for r in rounds) for s in sets}
+        rates = "".join(f"{counts[s] / seconds[variant][s]:>18.1f}" for s in sets)
+        overall = sum(counts.values()) / sum(seconds[variant].values())
+        name = VARIANTS[variant].format(precision=rounds[0][variant]["precision"])
+        peak = max(r[variant]["peak_mib"] for r in rounds)
+        print(f"{name:<44}{rates}{overall:>12.1f}{peak:>14.0f}")
+    b, p = seconds["batched"], seconds["pipeline"]
     print("speed-up: " + ", ".join(f"{s} {p[s] / b[s]:.2f}x" for s in sets)
           + f", overall {sum(p.values()) / sum(b.values()):.2f}x")
+    each = [sum(r["pipeline"]["seconds"].values()) / sum(r["batched"]["seconds"].values()) for r in rounds]
+    print("overall speed-up run by run: " + ", ".join(f"{x:.2f}x" for x in each))
     return 0
 
 

@@ -45,4 +45,6 @@ class App:
         from sentiment import load_classifier  # torch loads only for the commands that classify
 
         settings = self.config.sentiment
-        return load_classifier(settings.model, threshold=settings.threshold, competitors=settings.competitors)
+        return load_classifier(
+            settings.model, threshold=settings.threshold, competitors=settings.competitors, precision=settings.precision
+        )

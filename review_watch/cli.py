@@ -77,7 +77,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         classifier = App(load_config(path)).classifier
     else:  # classifying needs nothing else from a config: with none at all, the default model
         defaults = SentimentConfig()
-        classifier = load_classifier(defaults.model, threshold=defaults.threshold)
+        classifier = load_classifier(defaults.model, threshold=defaults.threshold, precision=defaults.precision)
     with _open(args.input, "r", sys.stdin) as source, _open(args.output, "w", sys.stdout) as sink:
         classify_jsonl(classifier, source, sink)
     return 0

@@ -28,6 +28,7 @@ from review_watch.domain.business_time import (
     validate_periods,
 )
 from review_watch.domain.cases import EscalationLevel, ResponsePolicy
+from sentiment.types import Precision
 
 SOURCE_TYPES = ("trustpilot", "appstore", "googleplay", "reddit", "hackernews", "mastodon", "bluesky", "rss",
                 "schemaorg")
@@ -66,6 +67,7 @@ class SentimentConfig(_Strict):
     model: str = "builtin"
     threshold: float = Field(default=0.5, ge=0, le=1)
     competitors: tuple[str, ...] = ()
+    precision: Precision = "auto"
 
 
 class CalendarConfig(_Strict):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sentiment.corpus import DEV_FILE, TEST_FILE, Example, read_jsonl
 from sentiment.labels import LABELS
-from sentiment.types import Judgement, ModelLoadError, TextToJudge
+from sentiment.types import PRECISIONS, Judgement, ModelLoadError, TextToJudge
 
 
 def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", default="dev",
                         help='"dev" (the development set), "test" (the held-out set) or a JSON lines file')
     parser.add_argument("--errors", action="store_true", help="list the items judged wrong")
-    parser.add_argument("--int8", action="store_true", help="dynamic int8 quantisation of the Linear layers")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
+                        help="what the weights run in; auto: bfloat16 where the CPU has it in hardware, else float32")
     args = parser.parse_args(argv)
 
     from sentiment.classifier import load_classifier
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         data = {"dev": DEV_FILE, "test": TEST_FILE}.get(args.data) or Path(args.data)
         examples = read_jsonl(data, args.data)
         started = time.perf_counter()
-        classifier = load_classifier(args.model, threshold=args.threshold, int8=args.int8)
+        classifier = load_classifier(args.model, threshold=args.threshold, precision=args.precision)
         loaded = time.perf_counter()
         items = [TextToJudge(e.text, rating=e.rating, rating_max=e.rating_max) for e in examples]
         judgements = classifier.judge(items)
@@ -88,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"model {args.model}{' (int8)' if args.int8 else ''}, threshold {args.threshold}, data {data.name}")
+    print(f"model {args.model} ({classifier.loaded.precision}), threshold {args.threshold}, data {data.name}")
     print("\n".join(report(examples, judgements)))
     seconds = finished - loaded
     print(f"throughput: {len(items) / seconds:.1f} items/s ({len(items)} items in {seconds:.2f} s; "

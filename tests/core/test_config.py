@@ -59,6 +59,9 @@ MISTAKES = [
         id="overlapping periods"),
     pytest.param({"sla_calendar": "nowhere"}, "sla.calendar: calendar 'nowhere' is not defined",
                  id="undefined sla calendar"),
+    pytest.param({"model": 'builtin"\nprecision = "fp8'},
+                 "sentiment.precision: unknown value 'fp8' (expected 'auto', 'float32', 'bfloat16' or 'int8')",
+                 id="unknown model precision"),
 ]
 
 

@@ -13,7 +13,8 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 from sentiment import ModelLoadError, SentimentClassifier, TextToJudge, load_classifier
-from sentiment.classifier import combine_windows, load_model
+from sentiment.classifier import combine_windows, load_model, resolve_precision
+from sentiment.corpus import dev_set
 from tests.conftest import REPO
 
 from .conftest import STAR_LABELS, write_tiny_model
@@ -43,14 +44,16 @@ def test_tiny_star_model_loads_and_maps_its_stars(tiny_star_model: Path) -> None
     assert judgements[1].label == "negative" and judgements[1].negative
 
 
-def test_probabilities_sum_the_star_classes_of_the_model(tiny_star_model: Path) -> None:
-    classifier = load_classifier(str(tiny_star_model))
+@pytest.mark.parametrize(("precision", "tolerance"), [("float32", 1e-5), ("bfloat16", 0.02)])
+def test_probabilities_sum_the_star_classes_of_the_model(tiny_star_model: Path, precision: str,
+                                                         tolerance: float) -> None:
+    classifier = load_classifier(str(tiny_star_model), precision=precision)
     model = AutoModelForSequenceClassification.from_pretrained(tiny_star_model).eval()
     tokenizer = AutoTokenizer.from_pretrained(tiny_star_model)
     with torch.inference_mode():
         stars = torch.softmax(model(**tokenizer("very bad service", return_tensors="pt")).logits[0], dim=-1)
     expected = torch.stack([stars[0] + stars[1], stars[2], stars[3] + stars[4]])
-    assert torch.allclose(classifier.text_probabilities(["very bad service"])[0], expected, atol=1e-5)
+    assert torch.allclose(classifier.text_probabilities(["very bad service"])[0], expected, atol=tolerance)
 
 
 def test_long_text_is_split_into_windows_and_combined(tmp_path: Path) -> None:
@@ -115,6 +118,41 @@ def test_review_watch_classify_labels_the_ten_sentences_with_no_config_at_all(tm
     assert [row["label"] for row in rows] == ["negative"] * 5 + ["positive"] * 5
     assert [row["negative"] for row in rows] == [True] * 5 + [False] * 5
     assert [row["language"] for row in rows] == ["en", "ru", "ar", "he", "sv"] * 2
+
+
+@pytest.mark.parametrize(("asked", "native_bf16", "runs_in"), [
+    ("auto", True, "bfloat16"),
+    ("auto", False, "float32"),
+    ("float32", True, "float32"),
+    ("bfloat16", False, "bfloat16"),
+    ("int8", True, "int8"),
+])
+def test_auto_precision_is_bfloat16_only_where_the_cpu_multiplies_it_in_hardware(
+        asked: str, native_bf16: bool, runs_in: str) -> None:
+    assert resolve_precision(asked, native_bf16=native_bf16) == runs_in
+
+
+def test_an_unknown_precision_is_a_one_line_error() -> None:
+    expected = "^sentiment precision must be one of auto, float32, bfloat16, int8, got 'fp8'$"
+    with pytest.raises(ValueError, match=expected):
+        load_classifier("builtin", precision="fp8")
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_builtin_labels_the_ten_sentences_in_both_precisions(precision: str) -> None:
+    classifier = load_classifier("builtin", precision=precision)
+    assert classifier.loaded.precision == precision
+    assert next(classifier.loaded.model.parameters()).dtype == getattr(torch, precision)
+    judgements = classifier.judge([TextToJudge(t) for t in NEGATIVE_SENTENCES + POSITIVE_SENTENCES])
+    assert [j.label for j in judgements] == ["negative"] * 5 + ["positive"] * 5
+
+
+def test_bfloat16_flags_the_same_dev_items_as_float32_but_a_few() -> None:
+    items = [TextToJudge(e.text, rating=e.rating, rating_max=e.rating_max) for e in dev_set()]
+    full = load_classifier("builtin", precision="float32").judge(items)
+    half = load_classifier("builtin", precision="bfloat16").judge(items)
+    differ = sum(a.negative != b.negative for a, b in zip(full, half, strict=True))
+    assert differ <= len(items) // 50, f"{differ} of {len(items)} dev items flagged differently"
 
 
 def test_a_named_config_that_is_missing_is_still_an_error(tmp_path: Path) -> None:
