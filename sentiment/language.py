@@ -44,11 +44,12 @@ def preload() -> None:
 
 def detect_languages(texts: Sequence[str], hints: Sequence[str | None]) -> list[str | None]:
     """ISO 639-1 per text: lingua's answer when it is confident, else the platform's hint."""
-    detector = _detector()
+    all_confidences = _detector().compute_language_confidence_values_in_parallel(list(texts))  # on every core
     results: list[str | None] = []
-    for text, hint in zip(texts, hints, strict=True):
+    for text, hint, confidences in zip(texts, hints, all_confidences, strict=True):
         hint = hint.lower()[:2] if hint else None
-        confidences = detector.compute_language_confidence_values(text) if text.strip() else []
+        if not text.strip():
+            confidences = []
         if confidences and confidences[0].value >= MIN_CONFIDENCE:
             results.append(_ISO[confidences[0].language])
         elif hint:
