@@ -56,6 +56,10 @@ def text_sets(repeat: int) -> dict[str, list[Item]]:
     return {"short posts": short * repeat, "long reviews": long * repeat}
 
 
+def refuse(bad: Exception) -> None:
+    raise bad
+
+
 def batched_runner(model: str, precision: str) -> tuple[Callable[[list[Item]], None], str]:
     from sentiment import classify_jsonl, load_classifier
 
@@ -63,7 +67,7 @@ def batched_runner(model: str, precision: str) -> tuple[Callable[[list[Item]], N
 
     def run(items: list[Item]) -> None:
         stream = io.StringIO("".join(json.dumps(item) + "\n" for item in items))
-        classify_jsonl(classifier, stream, io.StringIO())
+        classify_jsonl(classifier, stream, io.StringIO(), on_bad_line=refuse)
 
     return run, classifier.loaded.precision
 

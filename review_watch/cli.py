@@ -69,7 +69,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from sentiment import classify_jsonl, load_classifier
+    from sentiment import BadInputLine, classify_jsonl, load_classifier
 
     path = resolve_config_path(args.config)
     named = args.config is not None or "REVIEW_WATCH_CONFIG" in os.environ
@@ -78,8 +78,18 @@ def cmd_classify(args: argparse.Namespace) -> int:
     else:  # classifying needs nothing else from a config: with none at all, the default model
         defaults = SentimentConfig()
         classifier = load_classifier(defaults.model, threshold=defaults.threshold, precision=defaults.precision)
+    skipped = []
+
+    def report(bad: BadInputLine) -> None:
+        skipped.append(bad)
+        print(f"review-watch: {bad} (line skipped)", file=sys.stderr)
+
     with _open(args.input, "r", sys.stdin) as source, _open(args.output, "w", sys.stdout) as sink:
-        classify_jsonl(classifier, source, sink)
+        written = classify_jsonl(classifier, source, sink, on_bad_line=report)
+    if skipped:
+        lines = "line" if len(skipped) == 1 else "lines"
+        print(f"review-watch: {len(skipped)} bad {lines} skipped, {written} classified", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -165,8 +175,6 @@ def _one_line_errors() -> tuple[type[Exception], ...]:
     loaded = sys.modules
     if "sentiment.types" in loaded:
         errors.append(loaded["sentiment.types"].ModelLoadError)
-    if "sentiment.jsonl" in loaded:
-        errors.append(loaded["sentiment.jsonl"].BadInputLine)
     return tuple(errors)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from sentiment.classifier import SentimentClassifier
@@ -57,17 +57,18 @@ def parse_line(line: str, number: int) -> tuple[dict[str, Any], TextToJudge]:
     return row, item
 
 
-def _chunks(in_stream: IO[str]) -> Iterator[list[tuple[dict[str, Any], TextToJudge]]]:
+def _chunks(
+    in_stream: IO[str], on_bad_line: Callable[[BadInputLine], None]
+) -> Iterator[list[tuple[dict[str, Any], TextToJudge]]]:
     chunk: list[tuple[dict[str, Any], TextToJudge]] = []
     for number, line in enumerate(in_stream, start=1):
         if not line.strip():
             continue
         try:
             chunk.append(parse_line(line, number))
-        except BadInputLine:
-            if chunk:
-                yield chunk  # the good lines before the bad one still come out
-            raise
+        except BadInputLine as bad:
+            on_bad_line(bad)
+            continue
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []
@@ -75,11 +76,16 @@ def _chunks(in_stream: IO[str]) -> Iterator[list[tuple[dict[str, Any], TextToJud
         yield chunk
 
 
-def classify_jsonl(classifier: SentimentClassifier, in_stream: IO[str], out_stream: IO[str]) -> int:
-    """Returns the number of lines written. Raises BadInputLine (one-line message) on bad input,
-    after writing the lines before it."""
+def classify_jsonl(
+    classifier: SentimentClassifier,
+    in_stream: IO[str],
+    out_stream: IO[str],
+    on_bad_line: Callable[[BadInputLine], None],
+) -> int:
+    """Returns the number of lines written. A bad line is handed to on_bad_line (its message is one line
+    naming it) and left out; the lines around it are judged and written in their order."""
     written = 0
-    for chunk in _chunks(in_stream):
+    for chunk in _chunks(in_stream, on_bad_line):
         judgements = classifier.judge([item for _, item in chunk])
         for (row, _), judgement in zip(chunk, judgements, strict=True):
             row.update(

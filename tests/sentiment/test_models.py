@@ -155,6 +155,21 @@ def test_bfloat16_flags_the_same_dev_items_as_float32_but_a_few() -> None:
     assert differ <= len(items) // 50, f"{differ} of {len(items)} dev items flagged differently"
 
 
+def test_review_watch_classify_skips_a_bad_line_says_so_and_goes_on(tmp_path: Path) -> None:
+    lines = (json.dumps({"id": 1, "text": POSITIVE_SENTENCES[0]}) + "\n{broken\n"
+             + json.dumps({"id": 3, "text": NEGATIVE_SENTENCES[0]}) + "\n")
+    env = {k: v for k, v in os.environ.items() if k != "REVIEW_WATCH_CONFIG"}
+    done = subprocess.run([sys.executable, "-m", "review_watch.cli", "classify"], input=lines, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, env={**env, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 1
+    assert [(row["id"], row["label"]) for row in map(json.loads, done.stdout.splitlines())] == [
+        (1, "positive"), (3, "negative")]
+    assert done.stderr.splitlines()[-2:] == [
+        "review-watch: line 2: not valid JSON (Expecting property name enclosed in double quotes) (line skipped)",
+        "review-watch: 1 bad line skipped, 2 classified",
+    ]
+
+
 def test_a_named_config_that_is_missing_is_still_an_error(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "review_watch.cli", "--config", "nope.toml", "classify"],
                           input="", cwd=tmp_path, capture_output=True, text=True, timeout=300,
