@@ -259,6 +259,7 @@ class Handlers:
             await query.answer(messages.text(decision.reason, member.locale, case_id=data.case_id), show_alert=True)
             return ConversationHandler.END
         context.user_data["reply_case"] = data.case_id  # type: ignore[index]
+        context.user_data["reply_asked_at"] = now  # type: ignore[index]
         await query.answer()
         await self._reply(update, messages.text("ask_reply_text", member.locale, case_id=data.case_id))
         return ASKING_REPLY_TEXT
@@ -270,6 +271,12 @@ class Handlers:
         user_data: dict[str, Any] = context.user_data if context.user_data is not None else {}
         case_id = user_data.get("reply_case")
         if not isinstance(case_id, int):
+            return ConversationHandler.END
+        wait = self.app.config.telegram.reply_wait
+        asked_at = user_data.get("reply_asked_at")
+        if asked_at is None or (self.app.clock() - asked_at).total_seconds() > wait:
+            _forget_reply(user_data)  # a text long after the button is more likely a new thought than the reply
+            await self._reply(update, messages.text("reply_expired", member.locale, case_id=case_id))
             return ConversationHandler.END
         user_data["reply_text"] = message.text
         await message.reply_text(messages.confirm_reply(case_id, message.text, member.locale),
@@ -283,7 +290,8 @@ class Handlers:
         member = self.staff(context)
         data = decode_callback(query.data or "")
         user_data: dict[str, Any] = context.user_data if context.user_data is not None else {}
-        case_id, text = user_data.pop("reply_case", None), user_data.pop("reply_text", None)
+        case_id, text = user_data.get("reply_case"), user_data.get("reply_text")
+        _forget_reply(user_data)
         await query.answer()
         if data is None or data.action != "confirm" or case_id is None or text is None:
             await self._reply(update, messages.text("reply_cancelled", member.locale))
@@ -294,8 +302,7 @@ class Handlers:
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         member = self.staff(context)
         if context.user_data is not None:
-            context.user_data.pop("reply_case", None)
-            context.user_data.pop("reply_text", None)
+            _forget_reply(context.user_data)
         if update.callback_query is not None:
             await update.callback_query.answer()
         await self._reply(update, messages.text("reply_cancelled", member.locale))
@@ -325,6 +332,11 @@ class Handlers:
         chat = update.effective_chat
         assert chat is not None
         await context_reply(chat.id, update, html, None)
+
+
+def _forget_reply(user_data: dict[str, Any]) -> None:
+    for key in ("reply_case", "reply_text", "reply_asked_at"):
+        user_data.pop(key, None)
 
 
 def may(member: Staff, operation: Operation, case_assignee: str | None = None) -> Decision:

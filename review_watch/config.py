@@ -61,6 +61,7 @@ class TelegramConfig(_Strict):
     webhook_secret: str | None = None
     send_interval: float = Field(default=1.0, gt=0)  # seconds between two looks at the outbox
     tick_interval: float = Field(default=30.0, gt=0, le=60)  # seconds between two scheduler checks
+    reply_wait: float = Field(default=1800.0, gt=0)  # seconds a pressed Reply button waits for its text
 
 
 class SentimentConfig(_Strict):

@@ -11,6 +11,7 @@ import json
 import signal
 import socket
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from tests.support.pages import Review, trustpilot_page
 from tests.telegram_standin.runner import ControlClient, StandInThread
 
 ANNA, BORIS, LENA, STRANGER = 1001, 1002, 1004, 4242
+SHORT_REPLY_WAIT = 2  # seconds, in the short-SLA stack
 PAGE_PATH = "/review/acme.com"
 HTML_TEXT = 'The page showed <script>alert("hi")</script> & the "support" team said \'wait\' — awful, never again!'
 LONG_TEXT = ("START OF THE LONG REVIEW. " + " ".join(
@@ -340,6 +342,8 @@ def test_a_restart_sends_nothing_twice(stack: Stack) -> None:
 def short_sla(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = open_stack(tmp_path_factory.mktemp("bot-sla"), [REVIEWS[0]], sla_calendar="always",
                        response="40 business seconds")
+    stack.config.write_text(stack.config.read_text().replace(
+        "tick_interval = 1\n", f"tick_interval = 1\nreply_wait = {SHORT_REPLY_WAIT}\n"))
     try:
         stack.start_bot()
         yield stack
@@ -361,6 +365,23 @@ def test_a_reminder_then_an_escalation_to_the_lead_on_a_short_sla(short_sla: Sta
     assert overdue["message_id"] == alert["message_id"] and "overdue" in overdue["text"].lower()
     exported = short_sla.export()["rv-en-neg"]
     assert exported["status"] == "escalated"
+    assert telegram.rejections() == []
+
+
+def test_a_text_sent_after_the_reply_wait_is_not_taken_as_the_reply(short_sla: Stack) -> None:
+    telegram, case_id = short_sla.telegram, short_sla.ids["rv-en-neg"]
+    (asked,) = answer_to(telegram, ANNA, lambda: telegram.press_button(
+        ANNA, card(telegram, ANNA, case_id)["message_id"], f"reply:{case_id}"))
+    assert f"#{case_id}" in asked
+    time.sleep(SHORT_REPLY_WAIT + 1)
+    (expired,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, "Sorry, we are on it."))
+    assert expired == t("reply_expired", "en", case_id=case_id)
+    assert short_sla.export()["rv-en-neg"]["status"] == "escalated"  # nothing recorded
+    (asked_again,) = answer_to(telegram, ANNA, lambda: telegram.press_button(
+        ANNA, card(telegram, ANNA, case_id)["message_id"], f"reply:{case_id}"))
+    assert asked_again == asked
+    (confirm,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, "Sorry, we are on it."))
+    assert "Sorry, we are on it." in confirm  # in time, the text goes to the confirmation as usual
     assert telegram.rejections() == []
 
 
