@@ -18,11 +18,13 @@ api_url = "https://api.telegram.org"   # the bot calls {api_url}/bot{token}/{met
 # invite_code = "let-me-in"            # /start let-me-in lets someone join as an agent
 # webhook_url = "https://bot.example.com"  # set to receive updates by webhook instead of long polling
 # webhook_secret = "a-long-random-string"
+# reply_wait = 1800                    # seconds a pressed Reply button waits for the reply's text
 
 [sentiment]
 model = "builtin"                      # "builtin", a Hugging Face model id, or a local folder
 threshold = 0.5                        # how sure the model must be before a text counts as negative
 competitors = []                       # names flagged when a customer mentions them
+# precision = "auto"                   # auto (bfloat16 where the CPU has it, else float32), float32, bfloat16, int8
 
 [[calendars]]
 name = "stockholm"
