@@ -272,9 +272,8 @@ class Handlers:
         case_id = user_data.get("reply_case")
         if not isinstance(case_id, int):
             return ConversationHandler.END
-        wait = self.app.config.telegram.reply_wait
-        asked_at = user_data.get("reply_asked_at")
-        if asked_at is None or (self.app.clock() - asked_at).total_seconds() > wait:
+        waited = self.app.clock() - user_data["reply_asked_at"]  # set with reply_case by the button
+        if waited.total_seconds() > self.app.config.telegram.reply_wait:
             _forget_reply(user_data)  # a text long after the button is more likely a new thought than the reply
             await self._reply(update, messages.text("reply_expired", member.locale, case_id=case_id))
             return ConversationHandler.END
