@@ -13,7 +13,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 from sentiment import ModelLoadError, SentimentClassifier, TextToJudge, load_classifier
-from sentiment.classifier import combine_windows, load_model, resolve_precision
+from sentiment.classifier import combine_windows, load_model, native_bfloat16, resolve_precision
 from sentiment.corpus import dev_set
 from tests.conftest import REPO
 
@@ -130,6 +130,13 @@ def test_review_watch_classify_labels_the_ten_sentences_with_no_config_at_all(tm
 def test_auto_precision_is_bfloat16_only_where_the_cpu_multiplies_it_in_hardware(
         asked: str, native_bf16: bool, runs_in: str) -> None:
     assert resolve_precision(asked, native_bf16=native_bf16) == runs_in
+
+
+@pytest.mark.skipif(not Path("/proc/cpuinfo").exists(), reason="reads the CPU flags Linux lists")
+def test_native_bfloat16_is_what_the_cpu_lists() -> None:
+    flags = set(next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("flags")).split(":", 1)[1].split())
+    assert native_bfloat16() == bool(flags & {"avx512_bf16", "amx_tile"})
 
 
 def test_an_unknown_precision_is_a_one_line_error() -> None:
