@@ -12,6 +12,11 @@ The classifier runs in the precision `review-watch classify` would choose (auto:
 has it in hardware, else float32); the pipeline runs as transformers loads it, in float32. Where the
 classifier runs in bfloat16, a third run, for reference, gives the same pipeline in bfloat16, to show
 how much of the gain is the number format and how much the batching.
+
+Last, the ceiling: the model's arithmetic on these texts (from its config and each text's token count) and
+how fast this machine multiplies matrices of the model's shape in the classifier's precision. Had classify
+spent all its time in matrix products at that rate, it could be at most that much faster than the pipeline:
+where the pipeline already computes near the machine's rate (long texts), batching cannot gain much.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ VARIANTS = {
     "pipeline": "transformers pipeline, one text at a time",
     "pipeline-bf16": "  for reference: the pipeline in bfloat16",
 }
+CEILING = "ceiling"  # a child that measures the arithmetic and the matrix rate, not a variant
 APP_STORE = SHARED / "fixtures" / "app_store" / "rss_customerreviews_us_id284815942_mosthelpful_2022-06.json"
 Item = dict[str, str | float]
 
@@ -90,7 +96,59 @@ def pipeline_runner(model: str, dtype_name: str) -> tuple[Callable[[list[Item]],
     return run, dtype_name
 
 
+def encoder_shape(config: object) -> tuple[int, int, int] | None:
+    """(hidden size, feed-forward size, layers) of a BERT-style encoder; None for other architectures."""
+    try:
+        return int(config.hidden_size), int(config.intermediate_size), int(config.num_hidden_layers)  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        return None
+
+
+def encoder_flops(shape: tuple[int, int, int], token_counts: list[int]) -> float:
+    """Floating-point operations over texts of these lengths: the dense layers (attention projections and
+    feed-forward) and the attention products."""
+    hidden, inner, layers = shape
+    dense = 2 * (4 * hidden * hidden + 2 * hidden * inner)
+    return float(sum(layers * (n * dense + 4 * n * n * hidden) for n in token_counts))
+
+
+def matrix_rate(hidden: int, inner: int, precision: str) -> float:
+    """Floating-point operations per second of this machine's matrix products of the model's shape."""
+    import torch
+
+    dtype = getattr(torch, precision)
+    rows, weight = torch.randn(2048, hidden, dtype=dtype), torch.randn(inner, hidden, dtype=dtype)
+    with torch.inference_mode():
+        for _ in range(5):
+            torch.nn.functional.linear(rows, weight)
+        started, calls = time.perf_counter(), 40
+        for _ in range(calls):
+            torch.nn.functional.linear(rows, weight)
+        return calls * 2 * rows.numel() * inner / (time.perf_counter() - started)
+
+
+def ceiling(model: str, repeat: int, precision: str) -> None:
+    from sentiment.classifier import load_model, resolve_precision, set_threads
+
+    set_threads()
+    loaded = load_model(model, precision="float32")
+    used = resolve_precision(precision)
+    shape = encoder_shape(loaded.model.config)
+    if shape is None or used not in ("float32", "bfloat16"):
+        print(json.dumps({"flops": None, "rate": None, "precision": used}))
+        return
+    flops = {}
+    for name, items in text_sets(repeat).items():
+        encoded = loaded.tokenizer([str(item["text"]) for item in items], truncation=True,
+                                   max_length=loaded.max_length)
+        flops[name] = encoder_flops(shape, [len(ids) for ids in encoded["input_ids"]])
+    print(json.dumps({"flops": flops, "rate": matrix_rate(shape[0], shape[1], used), "precision": used}))
+
+
 def child(variant: str, model: str, repeat: int, precision: str) -> None:
+    if variant == CEILING:
+        ceiling(model, repeat, precision)
+        return
     sets = text_sets(repeat)
     if variant == "batched":
         run, used = batched_runner(model, precision)
@@ -112,7 +170,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2, help="how many times each text set is repeated")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="the classifier's (as in the config)")
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per variant; the median counts")
-    parser.add_argument("--child", choices=list(VARIANTS), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=[*VARIANTS, CEILING], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.model, args.repeat, args.precision)
@@ -120,22 +178,33 @@ def main() -> int:
     if not APP_STORE.exists():
         print(f"error: the shared fixture {APP_STORE} is missing (set REVIEW_WATCH_SHARED)", file=sys.stderr)
         return 1
+
+    def run_child(variant: str) -> dict | None:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", variant, "--model", args.model, "--repeat", str(args.repeat),
+             "--precision", args.precision],
+            capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            print(f"error: the {variant} run failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            return None
+        result: dict = json.loads(proc.stdout.strip().splitlines()[-1])
+        return result
+
     rounds: list[dict[str, dict]] = []
     for _ in range(args.runs):  # the variants take turns, so that a slow spell of the machine hits them all
         results: dict[str, dict] = {}
         for variant in VARIANTS:
             if variant == "pipeline-bf16" and results["batched"]["precision"] != "bfloat16":
                 continue
-            proc = subprocess.run(
-                [sys.executable, __file__, "--child", variant, "--model", args.model, "--repeat", str(args.repeat),
-                 "--precision", args.precision],
-                capture_output=True, text=True, check=False,
-            )
-            if proc.returncode != 0:
-                print(f"error: the {variant} run failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            result = run_child(variant)
+            if result is None:
                 return 1
-            results[variant] = json.loads(proc.stdout.strip().splitlines()[-1])
+            results[variant] = result
         rounds.append(results)
+    arithmetic = run_child(CEILING)
+    if arithmetic is None:
+        return 1
     counts = rounds[0]["batched"]["items"]
     sets = list(counts)
     print(f"machine: {describe_machine()}")
@@ -156,7 +225,24 @@ def main() -> int:
           + f", overall {sum(p.values()) / sum(b.values()):.2f}x")
     each = [sum(r["pipeline"]["seconds"].values()) / sum(r["batched"]["seconds"].values()) for r in rounds]
     print("overall speed-up run by run: " + ", ".join(f"{x:.2f}x" for x in each))
+    print_ceiling(arithmetic, seconds, sets)
     return 0
+
+
+def print_ceiling(arithmetic: dict, seconds: dict[str, dict[str, float]], sets: list[str]) -> None:
+    flops, rate, used = arithmetic["flops"], arithmetic["rate"], arithmetic["precision"]
+    if rate is None:
+        print(f"ceiling: not computed (the model is not BERT-style, or the precision is {used})")
+        return
+    print("arithmetic: " + ", ".join(f"{s} {flops[s] / 1e9:.0f} GFLOP" for s in sets)
+          + f"; this machine multiplies {used} matrices of the model's shape at {rate / 1e9:.0f} GFLOP/s")
+    for variant in ("pipeline", "batched"):
+        print(f"  {variant} computed at " + ", ".join(
+            f"{s} {flops[s] / seconds[variant][s] / 1e9:.0f} GFLOP/s" for s in sets))
+    p = seconds["pipeline"]
+    print("ceiling: at that rate and nothing else, classify would be at most "
+          + ", ".join(f"{s} {p[s] * rate / flops[s]:.1f}x" for s in sets)
+          + f", overall {sum(p.values()) * rate / sum(flops.values()):.1f}x faster than the pipeline")
 
 
 if __name__ == "__main__":
