@@ -220,7 +220,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "config"):
         args.config = None
     try:
-        return int(args.handler(args))
+        status = int(args.handler(args))
+        sys.stdout.flush()  # here, so that a reader gone away is caught below and not at exit
+        return status
+    except BrokenPipeError:
+        # The reader stopped reading (`export | head`): stop quietly, with the status a shell gives on SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"review-watch: database error: {reason}", file=sys.stderr)

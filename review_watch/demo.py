@@ -25,6 +25,7 @@ url = "sqlite:///review-watch-demo.db"
 
 [sentiment]
 model = "builtin"
+competitors = ["Globex", "Initech"]
 
 [[calendars]]
 name = "stockholm"

@@ -10,10 +10,11 @@ from pathlib import Path
 from tests.conftest import REPO
 
 
-def review_watch(*args: str, config: Path, timeout: float = 300, check: bool = True,
+def review_watch(*args: str, config: Path | None, timeout: float = 300, check: bool = True,
                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """config None: no --config (a command that needs none, such as `demo`)."""
     done = subprocess.run(
-        [sys.executable, "-m", "review_watch.cli", *args, "--config", str(config)],
+        [sys.executable, "-m", "review_watch.cli", *args, *(["--config", str(config)] if config else [])],
         cwd=REPO, capture_output=True, text=True, timeout=timeout,
         env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
     )
