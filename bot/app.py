@@ -23,6 +23,7 @@ from review_watch.services.cases import scheduler_tick
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CRAWL_STOP_GRACE = 15.0  # seconds a crawl gets to stop cleanly when `run` stops, before it is killed
 
 
 def build_application(app: App) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -46,7 +47,17 @@ async def _register_commands(application: Application[Any, Any, Any, Any, Any, A
 async def _crawl_periodically(config_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "review_watch.cli", "crawl",
                                                    "--config", str(config_path))
-    await process.wait()
+    try:
+        await process.wait()
+    except asyncio.CancelledError:
+        # `run` is stopping: the crawl stops with it (what it stored stays) rather than run on alone.
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), CRAWL_STOP_GRACE)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        raise
 
 
 def _web_app(app: App, application: Application[Any, Any, Any, Any, Any, Any]) -> web.Application:
