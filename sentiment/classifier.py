@@ -271,7 +271,7 @@ def load_classifier(
 ) -> SentimentClassifier:
     """model: "builtin", a Hugging Face hub id, or a local folder. The model loads once per process.
     precision: "auto" runs the weights in bfloat16 where the CPU has it in hardware (two to three times as
-    fast as float32 there; the builtin model flags two of 263 dev items differently and the same held-out items),
+    fast as float32 there; the builtin model flags at most two of 263 dev items differently, by CPU),
     else in float32. "int8" (dynamic quantisation of the Linear layers) was a little faster than bfloat16 on a
     CPU without AMX but costs the builtin model 6 points of negative precision, so nothing chooses it unless asked."""
     set_threads()
