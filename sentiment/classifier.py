@@ -14,6 +14,7 @@ from transformers.utils import logging as hf_logging
 
 from sentiment.builtin import build_builtin_model
 from sentiment.flags import FlagRules
+from sentiment.fusion import decide
 from sentiment.labels import LABELS, label_matrix
 from sentiment.language import detect_languages
 from sentiment.language import preload as preload_languages
@@ -27,17 +28,7 @@ MAX_BATCH = 64
 # library (oneDNN) builds kernels for each new shape, and its tiles work in rows of 16. In float32 (MKL)
 # a new shape costs nothing and the padding would only add work.
 WIDTH_STEP = {"bfloat16": 16}
-# P(label | stars) on a 1..5 scale, interpolated for other scales; multiplies the text's probabilities.
-RATING_PRIOR = {
-    1.0: (0.85, 0.10, 0.05),
-    2.0: (0.70, 0.20, 0.10),
-    3.0: (0.30, 0.45, 0.25),
-    4.0: (0.08, 0.22, 0.70),
-    5.0: (0.04, 0.11, 0.85),
-}
-COMPLAINT_STARS = 2.0  # at or below this (on a 1..5 scale) a review is a complaint whatever the text says
-
-
+FORCED_COMPLAINT_SCORE = 0.75  # the least confidence of a complaint made by a 1-2 star rating
 @dataclass
 class LoadedModel:
     model: torch.nn.Module
@@ -49,35 +40,6 @@ class LoadedModel:
 
 _cache: dict[str, LoadedModel] = {}
 _cache_lock = threading.Lock()
-
-
-def stars_on_five(rating: float, rating_max: float | None) -> float:
-    top = rating_max if rating_max and rating_max > 0 else 5.0
-    return min(5.0, max(1.0, rating / top * 5.0))
-
-
-def rating_prior(stars: float) -> torch.Tensor:
-    low = min(5.0, max(1.0, float(int(stars))))
-    high = min(5.0, low + 1.0)
-    frac = stars - low
-    a, b = torch.tensor(RATING_PRIOR[low]), torch.tensor(RATING_PRIOR[high])
-    return a * (1 - frac) + b * frac
-
-
-def fuse_rating(
-    text_probs: torch.Tensor, rating: float | None, rating_max: float | None
-) -> tuple[torch.Tensor, float | None]:
-    """(fused probabilities, complaint confidence). A 1-2 star review is a complaint even with neutral text:
-    then the second value is the confidence that it is negative, else None."""
-    if rating is None:
-        return text_probs, None
-    stars = stars_on_five(rating, rating_max)
-    prior = rating_prior(stars)
-    fused = text_probs * prior
-    fused = fused / fused.sum()
-    if stars <= COMPLAINT_STARS:
-        return fused, max(float(fused[NEG]), float(prior[NEG]))
-    return fused, None
 
 
 def native_bfloat16() -> bool:
@@ -187,11 +149,22 @@ def plan_batches(lengths: Sequence[int], limit: int, step: int = 1) -> list[tupl
 
 
 class SentimentClassifier:
-    def __init__(self, loaded: LoadedModel, threshold: float = 0.5, competitors: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        threshold: float = 0.5,
+        competitors: Sequence[str] = (),
+        unsure_band: float = 0.0,
+        weak_languages: Sequence[str] = (),
+    ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"sentiment threshold must be between 0 and 1, got {threshold}")
+        if not 0.0 <= unsure_band < 0.5:
+            raise ValueError(f"sentiment unsure_band must be at least 0 and below 0.5, got {unsure_band}")
         self.loaded = loaded
         self.threshold = threshold
+        self.unsure_band = unsure_band
+        self.weak_languages = frozenset(weak_languages)
         self.flag_rules = FlagRules(competitors)
 
     def text_probabilities(self, texts: Sequence[str]) -> torch.Tensor:
@@ -230,11 +203,23 @@ class SentimentClassifier:
         languages = detect_languages(texts, [item.language_hint for item in items])
         out = []
         for item, text, p, language in zip(items, texts, probs, languages, strict=True):
-            fused, complaint = fuse_rating(p, item.rating, item.rating_max)
+            p_negative = float(p[NEG])
+            decision = decide(
+                p_negative,
+                self.threshold,
+                item.rating,
+                item.rating_max,
+                unsure_band=self.unsure_band,
+                weak_language=language in self.weak_languages,
+            )
             flags = self.flag_rules(text)
-            label = "negative" if complaint is not None else LABELS[int(fused.argmax())]
-            score = complaint if complaint is not None else float(fused.max())
-            negative = complaint is not None or flags.any_alarm or float(fused[NEG]) >= self.threshold
+            negative = decision.negative or flags.any_alarm
+            if negative:
+                label = "negative"
+                score = max(p_negative, FORCED_COMPLAINT_SCORE) if decision.forced_by_rating else p_negative
+            else:
+                label = LABELS[NEU] if p[NEU] >= p[POS] else LABELS[POS]
+                score = float(max(p[NEU], p[POS]))
             out.append(
                 Judgement(
                     label=label,
@@ -245,6 +230,8 @@ class SentimentClassifier:
                     competitor=flags.competitor,
                     threat=flags.threat,
                     staff_abuse=flags.staff_abuse,
+                    negative_probability=round(p_negative, 4),
+                    unsure=decision.unsure and not flags.any_alarm,
                 )
             )
         return out
@@ -268,13 +255,16 @@ def load_classifier(
     competitors: Sequence[str] = (),
     cache_dir: Path | None = None,
     precision: Precision | str = "auto",
+    unsure_band: float = 0.0,
+    weak_languages: Sequence[str] = (),
 ) -> SentimentClassifier:
     """model: "builtin", a Hugging Face hub id, or a local folder. The model loads once per process.
-    precision: "auto" runs the weights in bfloat16 where the CPU has it in hardware (two to three times as
-    fast as float32 there; the builtin model flags at most two of 263 dev items differently, by CPU),
-    else in float32. "int8" (dynamic quantisation of the Linear layers) was a little faster than bfloat16 on a
-    CPU without AMX but costs the builtin model 6 points of negative precision, so nothing chooses it unless asked."""
+    precision: "auto" runs the weights in bfloat16 where the CPU has it in hardware, else in float32; "int8"
+    (dynamic quantisation of the Linear layers) costs precision, so nothing chooses it unless asked
+    (measured in docs/model.md). unsure_band and weak_languages: see sentiment.fusion."""
     set_threads()
     loaded = load_model(model, cache_dir, precision)
     preload_languages()
-    return SentimentClassifier(loaded, threshold=threshold, competitors=competitors)
+    return SentimentClassifier(
+        loaded, threshold=threshold, competitors=competitors, unsure_band=unsure_band, weak_languages=weak_languages
+    )

@@ -31,3 +31,5 @@ class Judgement:
     competitor: str | None  # a named competitor, if any
     threat: bool  # threats / extortion
     staff_abuse: bool  # abuse aimed at staff
+    negative_probability: float = 0.0  # the text's own probability of a complaint, before rating and flags
+    unsure: bool = False  # too close to call: listed for the leads instead of opening a case
