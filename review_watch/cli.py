@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -17,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from review_watch.bootstrap import App
 from review_watch.config import ConfigError, SentimentConfig, load_config, resolve_config_path
 from review_watch.domain.business_time import deadline
-from review_watch.services.export import EXPORT_FIELDS, export_rows
+from review_watch.services.export import export_rows, write_csv
 from review_watch.storage.database import DatabaseError
 
 
@@ -77,7 +76,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
         classifier = App(load_config(path)).classifier
     else:  # classifying needs nothing else from a config: with none at all, the default model
         defaults = SentimentConfig()
-        classifier = load_classifier(defaults.model, threshold=defaults.threshold, precision=defaults.precision)
+        classifier = load_classifier(defaults.model, threshold=defaults.threshold, precision=defaults.precision,
+                                     unsure_band=defaults.unsure_band)
     skipped = []
 
     def report(bad: BadInputLine) -> None:
@@ -111,9 +111,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with app.unit_of_work() as uow:
         rows = export_rows(uow, since)
         if args.format == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+            write_csv(rows, sys.stdout)
         else:
             for row in rows:
                 sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -17,6 +18,25 @@ EXPORT_FIELDS = (
     "title", "text", "language", "brand", "sentiment", "sentiment_score", "negative", "status", "assignee",
     "deadline",
 )
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """The cell as a spreadsheet shows text: a leading `'` where it would start a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_csv(rows: Iterable[dict[str, Any]], sink: IO[str]) -> None:
+    """The one CSV writer of the product: a header, then the rows with every text cell made safe."""
+    # RFC 4180's CRLF: the csv module quotes only the line ending's characters, so a lone \r is quoted too
+    writer = csv.DictWriter(sink, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
 
 
 def _iso(value: datetime | None) -> str | None:
