@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -20,9 +22,11 @@ from bot.sender import OutboxSender, run_forever
 from review_watch.bootstrap import App
 from review_watch.config import ConfigError
 from review_watch.services.cases import scheduler_tick
+from review_watch.services.review_queue import queue_please_look
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BYTES = 1 << 20  # a Telegram update is a few KiB; a bigger body is refused with 413
 CRAWL_STOP_GRACE = 15.0  # seconds a crawl gets to stop cleanly when `run` stops, before it is killed
 
 
@@ -60,15 +64,20 @@ async def _crawl_periodically(config_path: Path) -> None:
         raise
 
 
-def _web_app(app: App, application: Application[Any, Any, Any, Any, Any, Any]) -> web.Application:
-    settings = app.config.telegram
+def _web_app(app: App, application: Application[Any, Any, Any, Any, Any, Any], secret: str) -> web.Application:
+    """`secret`: what Telegram sends in SECRET_HEADER; updates without it are refused unread."""
+    expected = secret.encode()
 
     async def webhook(request: web.Request) -> web.Response:
-        if settings.webhook_secret and request.headers.get(SECRET_HEADER) != settings.webhook_secret:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")  # as aiohttp decoded it
+        if not hmac.compare_digest(given, expected):
             return web.Response(status=403, text="wrong secret token")
         try:
-            update = Update.de_json(await request.json(), application.bot)
-        except ValueError:
+            body = await request.json()
+            update = Update.de_json(body, application.bot) if isinstance(body, dict) else None
+        except (ValueError, TypeError, KeyError):
+            update = None
+        if update is None:
             return web.Response(status=400, text="not an update")
         await application.update_queue.put(update)
         return web.Response(text="ok")
@@ -80,7 +89,7 @@ def _web_app(app: App, application: Application[Any, Any, Any, Any, Any, Any]) -
         body = await asyncio.to_thread(metrics_text, app)
         return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
-    web_app = web.Application()
+    web_app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     web_app.router.add_post("/telegram", webhook)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
@@ -100,6 +109,7 @@ async def serve(app: App, config_path: Path | None = None, crawl: bool = False) 
         def work() -> None:
             with app.unit_of_work() as uow:
                 scheduler_tick(uow, app.config, app.clock)
+                queue_please_look(uow, app.config, app.clock)
 
         await asyncio.to_thread(work)
 
@@ -108,11 +118,13 @@ async def serve(app: App, config_path: Path | None = None, crawl: bool = False) 
         await application.start()
         runner: web.AppRunner | None = None
         if settings.webhook_url:
-            runner = web.AppRunner(_web_app(app, application))
+            # Without a configured secret, one for this run: the update path must never take anyone's POST.
+            secret = settings.webhook_secret or secrets.token_urlsafe(32)
+            runner = web.AppRunner(_web_app(app, application, secret))
             await runner.setup()
             await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
             await application.bot.set_webhook(f"{settings.webhook_url.rstrip('/')}/telegram",
-                                              secret_token=settings.webhook_secret)
+                                              secret_token=secret)
             log.info("webhook server on %s:%s", settings.webhook_listen, settings.webhook_port)
         else:
             assert application.updater is not None

@@ -7,6 +7,7 @@ expected.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from datetime import date
 from functools import cached_property
@@ -62,6 +63,13 @@ class TelegramConfig(_Strict):
     send_interval: float = Field(default=1.0, gt=0)  # seconds between two looks at the outbox
     tick_interval: float = Field(default=30.0, gt=0, le=60)  # seconds between two scheduler checks
     reply_wait: float = Field(default=1800.0, gt=0)  # seconds a pressed Reply button waits for its text
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("expected 1 to 256 characters, each a letter A-Z or a-z, a digit, _ or -")
+        return value
 
 
 class SentimentConfig(_Strict):

@@ -1,9 +1,12 @@
 """Evaluate a sentiment model on the project's labelled development set (or its held-out test set).
 
-    python -m sentiment.evaluate [--model builtin] [--threshold 0.5] [--data test]
+    python -m sentiment.evaluate [--model builtin] [--threshold 0.5] [--data test] [--real-split dev]
 
 Prints, per language: negative recall and precision (of the `negative` flag, after rating fusion),
 macro-F1 of the three labels, language-detection accuracy; then overall figures and throughput.
+Then the real reviews of the shared fixtures (sentiment.real_reviews), judged on their title and text
+alone: per language, recall on 1-2 star reviews, false alarms on 5 star ones, the share of 3 and 4 star
+ones flagged. Their default split is the held-out "test".
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from sentiment.corpus import DEV_FILE, TEST_FILE, Example, read_jsonl
 from sentiment.labels import LABELS
+from sentiment.real_reviews import FixturesNotFound, in_split, load_real_reviews, misjudged, real_review_report
 from sentiment.types import PRECISIONS, Judgement, ModelLoadError, TextToJudge
 
 
@@ -73,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="list the items judged wrong")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS,
                         help="what the weights run in; auto: bfloat16 where the CPU has it in hardware, else float32")
+    parser.add_argument("--real-split", default="test", choices=("dev", "test", "train", "all"),
+                        help="which split of the real reviews to judge (default: test, the held-out one)")
+    parser.add_argument("--no-real", action="store_true", help="skip the real reviews")
     args = parser.parse_args(argv)
 
     from sentiment.classifier import load_classifier
@@ -80,12 +87,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         data = {"dev": DEV_FILE, "test": TEST_FILE}.get(args.data) or Path(args.data)
         examples = read_jsonl(data, args.data)
+        real = [] if args.no_real else in_split(load_real_reviews(), args.real_split)
         started = time.perf_counter()
         classifier = load_classifier(args.model, threshold=args.threshold, precision=args.precision)
         loaded = time.perf_counter()
         items = [TextToJudge(e.text, rating=e.rating, rating_max=e.rating_max) for e in examples]
         judgements = classifier.judge(items)
         finished = time.perf_counter()
+        real_judgements = classifier.judge([TextToJudge(r.text, title=r.title, language_hint=r.language) for r in real])
+        real_flagged = [j.negative for j in real_judgements]
+    except FixturesNotFound as exc:
+        print(f"error: {exc}, or pass --no-real", file=sys.stderr)
+        return 1
     except (ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -94,11 +107,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds = finished - loaded
     print(f"throughput: {len(items) / seconds:.1f} items/s ({len(items)} items in {seconds:.2f} s; "
           f"model load {loaded - started:.1f} s)")
+    if not args.no_real:
+        print(f"\nreal reviews, split {args.real_split}: {len(real)} reviews judged on their text alone (no rating); "
+              "1-2* recall and 5* false alarms are the share flagged negative")
+        print("\n".join(real_review_report(real, real_flagged)))
     if args.errors:
         for e, j in zip(examples, judgements, strict=True):
             if (e.label == "negative") != j.negative or e.label != j.label:
                 print(f"  [{e.language}] gold={e.label} got={j.label}/{j.score:.2f} flagged={j.negative} "
                       f"rating={e.rating}: {e.text[:100]}")
+        for r, j in zip(real, real_judgements, strict=True):
+            if misjudged(r, j.negative):
+                excerpt = " ".join((f"{r.title}. {r.text}" if r.title else r.text).split())
+                print(f"  real [{r.language}] {r.stars}* {'flagged' if j.negative else 'not flagged'} "
+                      f"got={j.label}/{j.score:.2f}: {excerpt[:100]}")
     return 0
 
 

@@ -62,6 +62,9 @@ MISTAKES = [
     pytest.param({"model": 'builtin"\nprecision = "fp8'},
                  "sentiment.precision: unknown value 'fp8' (expected 'auto', 'float32', 'bfloat16' or 'int8')",
                  id="unknown model precision"),
+    pytest.param({"token": '1:T"\nwebhook_secret = "has spaces and é'},
+                 "telegram.webhook_secret: expected 1 to 256 characters, each a letter A-Z or a-z, a digit, _ or -",
+                 id="webhook secret Telegram would refuse"),
 ]
 
 

@@ -8,6 +8,7 @@ and the escalation.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -391,33 +392,63 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_webhook_mode_checks_the_secret_and_serves_health_and_metrics(tmp_path: Path) -> None:
-    standin = StandInThread()
-    telegram = standin.start()
-    port = free_port()
-    config = write_config(tmp_path, database_url=f"sqlite:///{tmp_path / 'rw.db'}", api_url=telegram.api_url,
-                          token=telegram.token)
-    config.write_text(config.read_text().replace(
-        "tick_interval = 1\n", f'tick_interval = 1\nwebhook_url = "http://127.0.0.1:{port}"\n'
-                               f'webhook_port = {port}\nwebhook_secret = "s3cret-token"\n'))
-    bot = start_review_watch("bot", config=config, log=tmp_path / "bot.log")
+def post_update(port: int, body: bytes, secret: str | None) -> int:
+    """POST to the bot's update path as anyone could; the HTTP status it answers."""
+    headers = {"Content-Type": "application/json", **({"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {})}
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", method="POST", data=body, headers=headers)
     try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def command_update(user_id: int, text: str) -> bytes:
+    """A Telegram update: the user with that id sends the command `text` in their private chat."""
+    person = {"id": user_id, "is_bot": False, "first_name": "Lena"}
+    command = text.split()[0]
+    message = {"message_id": 900001, "date": int(time.time()), "chat": {**person, "type": "private"},
+               "from": person, "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]}
+    return json.dumps({"update_id": 900001, "message": message}).encode()
+
+
+@pytest.mark.parametrize("configured", ["s3cret-token", None], ids=["webhook_secret", "no-webhook_secret"])
+def test_webhook_mode_takes_only_updates_with_the_secret_and_serves_health_and_metrics(
+        tmp_path: Path, configured: str | None) -> None:
+    port = free_port()
+    stack = open_stack(tmp_path, [REVIEWS[0]])
+    telegram, case_id = stack.telegram, stack.ids["rv-en-neg"]
+    secret_line = f'webhook_secret = "{configured}"\n' if configured else ""
+    stack.config.write_text(stack.config.read_text().replace(
+        "tick_interval = 1\n", f'tick_interval = 1\nwebhook_url = "http://127.0.0.1:{port}"\n'
+                               f"webhook_port = {port}\n{secret_line}"))
+    try:
+        stack.start_bot()
         telegram.wait_for("setWebhook", timeout=60)
-        assert telegram.state()["webhook"]["url"] == f"http://127.0.0.1:{port}/telegram"
-        (answer,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, "/help"))
+        webhook = telegram.state()["webhook"]
+        assert webhook["url"] == f"http://127.0.0.1:{port}/telegram"
+        secret = webhook["secret_token"]
+        assert secret == configured if configured else re.fullmatch(r"[A-Za-z0-9_-]{32,256}", secret)
+        (answer,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, "/help"))  # Telegram's own delivery
         assert "/reply" in answer
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
             assert response.read() == b"ok"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
             metrics = response.read().decode()
-        assert 'review_watch_outbox_messages{status="sent"} 0.0' in metrics and "review_watch_cases_open 0.0" in metrics
-        forged = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", method="POST", data=b"{}",
-                                        headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(forged, timeout=10)
-        assert refused.value.code == 403
+        assert 'review_watch_outbox_messages{status="sent"}' in metrics and "review_watch_cases_open 1.0" in metrics
+
+        # Anyone who reaches the server, writing as the lead: refused, whatever secret they guess.
+        forged = command_update(LENA, f"/reply {case_id} Posted in the brand's name")
+        for guess in (None, "", "wrong", secret + "x", secret[:-1], "sécret"):
+            assert post_update(port, forged, guess) == 403
+        assert post_update(port, b"{" + b" " * (1 << 20) + b"}", secret) == 413  # oversized, even with the secret
+        assert stack.export()["rv-en-neg"]["status"] == "assigned"
+
+        (taken,) = answer_to(telegram, LENA, lambda: post_update(port, forged, secret))
+        assert f"#{case_id}" in taken
+        assert len(sends(telegram, LENA)) == 1  # updates are handled in order: none of the refused ones was
+        assert stack.export()["rv-en-neg"]["status"] == "replied"
         assert telegram.rejections() == []
     finally:
-        bot.send_signal(signal.SIGTERM)
-        bot.wait(timeout=30)
-        standin.stop()
+        stack.stop_bot()
+        stack.close()
