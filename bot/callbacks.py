@@ -15,7 +15,10 @@ REASSIGN = "reassign"
 ASSIGN_TO = "assignto"
 CONFIRM = "confirm"
 CANCEL = "cancel"
-ACTIONS = frozenset({CLAIM, REPLY, RESOLVE, WAIT, NOT_ACTIONABLE, REASSIGN, ASSIGN_TO, CONFIRM, CANCEL})
+COMPLAINT = "complaint"  # on the "please look" list; the id is the mention's
+NOT_COMPLAINT = "notcomplaint"
+ACTIONS = frozenset({CLAIM, REPLY, RESOLVE, WAIT, NOT_ACTIONABLE, REASSIGN, ASSIGN_TO, CONFIRM, CANCEL, COMPLAINT,
+                     NOT_COMPLAINT})
 _CASE_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 

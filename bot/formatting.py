@@ -522,7 +522,7 @@ def render_stats(stats: StatsFields, lang: str) -> str:
 
 
 COMMANDS = ("start", "help", "queue", "case", "reply", "resolve", "mute", "unmute")
-LEAD_COMMANDS = ("assign", "stats", "invite")
+LEAD_COMMANDS = ("assign", "stats", "invite", "missed")
 
 
 def bot_commands(lang: str, for_leads: bool = False) -> list[tuple[str, str]]:

@@ -22,8 +22,9 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import messages
+from bot import callbacks, messages
 from bot.callbacks import CallbackData, decode_callback
+from bot.please_look import PleaseLookHandlers
 from review_watch.bootstrap import App
 from review_watch.domain import cases as domain
 from review_watch.domain.permissions import Decision, Member, Operation, decide
@@ -359,6 +360,7 @@ async def context_reply(chat_id: int, update: Update, html: str,
 
 def install(application: Application[Any, Any, Any, Any, Any, Any], app: App) -> None:
     handlers = Handlers(app)
+    please_look = PleaseLookHandlers(app, Handlers.staff)
     application.add_handler(TypeHandler(Update, handlers.identify), group=-1)
     with warnings.catch_warnings():  # per chat on purpose: the conversation spans the card and the confirmation
         warnings.simplefilter("ignore", PTBUserWarning)
@@ -376,7 +378,9 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], app: App) ->
     for name, callback in (("start", handlers.start), ("help", handlers.help), ("queue", handlers.queue),
                            ("case", handlers.case), ("reply", handlers.reply_command),
                            ("resolve", handlers.resolve), ("assign", handlers.assign), ("stats", handlers.stats),
-                           ("invite", handlers.invite),
+                           ("invite", handlers.invite), ("missed", please_look.missed),
                            ("mute", handlers.mute), ("unmute", handlers.unmute)):
         application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(
+        please_look.answer, pattern=rf"^({callbacks.COMPLAINT}|{callbacks.NOT_COMPLAINT}):"))
     application.add_handler(CallbackQueryHandler(handlers.button))

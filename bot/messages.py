@@ -13,9 +13,11 @@ from telegram import InlineKeyboardButton
 from bot import formatting
 from bot.formatting import Keyboard, Reader
 from bot.i18n import languages, t
+from bot.please_look import render_please_look
 from review_watch.config import Config
 from review_watch.domain import cases as domain
 from review_watch.services.cases import ActionRefused, ActionResult
+from review_watch.services.review_queue import waiting_items
 from review_watch.services.stats import TeamStats
 from review_watch.services.views import CaseView, case_view
 from review_watch.storage.orm import Case, OutboxMessage, Staff
@@ -84,6 +86,12 @@ def render_outbox_message(uow: UnitOfWork, config: Config, message: OutboxMessag
                                edit_message_id=case.alert_message_id)
     if member is None:
         return None
+    if message.kind == "please_look":
+        items = waiting_items(uow, [int(i) for i in message.payload["items"]])
+        if not items:
+            return None  # all answered meanwhile
+        rendered = render_please_look(items, member.locale)
+        return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard))
     rendered = formatting.render_outbox(message.kind, message.payload, view, reader_for(config, member), now)
     return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard), message.case_id,
                            is_case_card=message.kind == "alert")

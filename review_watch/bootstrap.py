@@ -46,5 +46,6 @@ class App:
 
         settings = self.config.sentiment
         return load_classifier(
-            settings.model, threshold=settings.threshold, competitors=settings.competitors, precision=settings.precision
+            settings.model, threshold=settings.threshold, competitors=settings.competitors,
+            precision=settings.precision, unsure_band=settings.unsure_band, weak_languages=settings.weak_languages,
         )

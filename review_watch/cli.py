@@ -118,6 +118,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from review_watch.services.feedback import training_lines
+
+    app = _app(args)
+    since = _parse_instant(args.since, "--since") if args.since else None
+    with app.unit_of_work() as uow, _open(args.out, "w", sys.stdout) as sink:
+        for line in training_lines(uow, since):
+            sink.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return 0
+
+
 def cmd_bot(args: argparse.Namespace) -> int:
     from bot.app import run_bot
 
@@ -206,6 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", cmd_export, "every stored mention, one per line or row")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--since", metavar="ISO8601")
+    feedback = commands.add_parser("feedback", parents=[common], help="staff's verdicts as labelled examples",
+                                   description="staff's verdicts as labelled examples")
+    feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True, metavar="COMMAND")
+    feedback_export = feedback_commands.add_parser(
+        "export", parents=[common], help="write them as JSON lines in the training format (sentiment.train --extra)",
+        description="write staff's verdicts as JSON lines in the training format (sentiment.train --extra)")
+    feedback_export.set_defaults(handler=cmd_feedback_export)
+    feedback_export.add_argument("--since", metavar="ISO8601", help="only verdicts given since then")
+    feedback_export.add_argument("--out", metavar="FILE", help="write here instead of standard output")
     demo = command("demo", cmd_demo, "the whole pipeline offline on bundled sample pages")
     demo.add_argument("--directory", help="keep the demo's config and database here")
     build = command("build-model", cmd_build_model, "build the offline builtin sentiment model")

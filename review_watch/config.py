@@ -77,6 +77,16 @@ class SentimentConfig(_Strict):
     threshold: float = Field(default=0.5, ge=0, le=1)
     competitors: tuple[str, ...] = ()
     precision: Precision = "auto"
+    unsure_band: float = Field(default=0.1, ge=0, lt=0.5)  # around the threshold: left to a lead; 0 turns it off
+    weak_languages: tuple[str, ...] = ()  # ISO 639-1 codes the model is measured to be weak in
+
+    @field_validator("weak_languages")
+    @classmethod
+    def _language_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not (len(code) == 2 and code.isascii() and code.isalpha() and code.islower()):
+                raise ValueError(f"{code!r} is not an ISO 639-1 language code (expected two lowercase letters)")
+        return value
 
 
 class CalendarConfig(_Strict):

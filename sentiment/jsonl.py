@@ -92,6 +92,7 @@ def classify_jsonl(
                 label=judgement.label,
                 score=judgement.score,
                 negative=judgement.negative,
+                unsure=judgement.unsure,
                 language=judgement.language,
                 churn_intent=judgement.churn_intent,
                 competitor=judgement.competitor,

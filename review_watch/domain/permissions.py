@@ -20,10 +20,13 @@ class Operation(StrEnum):
     ASSIGN = "assign"
     INVITE = "invite"
     STATS = "stats"
+    JUDGE_UNSURE = "judge_unsure"  # answer "complaint" / "not a complaint" on the "please look" list
+    REPORT_MISSED = "report_missed"
 
 
 ANY_STAFF = frozenset({Operation.HELP, Operation.QUEUE, Operation.MUTE})
-LEADS_ONLY = frozenset({Operation.ASSIGN, Operation.STATS, Operation.INVITE})
+LEADS_ONLY = frozenset({Operation.ASSIGN, Operation.STATS, Operation.INVITE, Operation.JUDGE_UNSURE,
+                        Operation.REPORT_MISSED})
 OWN_CASE = frozenset(
     {Operation.VIEW_CASE, Operation.REPLY, Operation.RESOLVE, Operation.WAIT, Operation.NOT_ACTIONABLE,
      Operation.SNOOZE}

@@ -15,6 +15,7 @@ from review_watch.config import Config
 from review_watch.domain import cases as domain
 from review_watch.domain.permissions import Member, Operation, decide
 from review_watch.domain.routing import CaseToRoute, reroute_open_cases
+from review_watch.services.feedback import record_false_alarm
 from review_watch.services.policy import reschedule, staff_calendar, to_domain
 from review_watch.services.triage import (
     OPEN_STATUSES,
@@ -103,6 +104,8 @@ def perform(uow: UnitOfWork, config: Config, case_id: int, action: domain.Action
     except domain.IllegalTransition as exc:
         raise ActionRefused("illegal_transition", str(exc)) from None
     _store(uow, row, transition.case, transition.event, {"note": note} if note else None)
+    if isinstance(action, domain.NotActionable):
+        record_false_alarm(uow, row.id, actor.name, now)
     uow.session.flush()
     uow.session.refresh(row, ["assignee"])  # the reminder waits for the new assignee's hours, not the old one's
     reschedule(config, row, now)

@@ -15,8 +15,8 @@ from review_watch.storage.unit_of_work import UnitOfWork
 
 EXPORT_FIELDS = (
     "id", "source", "source_type", "external_id", "url", "author", "published_at", "rating", "rating_max",
-    "title", "text", "language", "brand", "sentiment", "sentiment_score", "negative", "status", "assignee",
-    "deadline",
+    "title", "text", "language", "brand", "sentiment", "sentiment_score", "negative", "unsure", "status",
+    "assignee", "deadline",
 )
 
 # What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
@@ -79,6 +79,7 @@ def _row(mention: Mention) -> dict[str, Any]:
         "sentiment": sentiment.label if sentiment else None,
         "sentiment_score": round(sentiment.score, 4) if sentiment else None,
         "negative": sentiment.negative if sentiment else None,
+        "unsure": sentiment.unsure if sentiment else None,
         "status": case.status if case else "none",
         "assignee": case.assignee.name if case and case.assignee else None,
         "deadline": _iso(case.deadline_at) if case else None,

@@ -63,7 +63,8 @@ def _sentiment_row(mention_id: int, judgement: Judgement, model_name: str, now: 
     return SentimentResult(
         mention_id=mention_id, label=judgement.label, score=judgement.score, negative=judgement.negative,
         language=judgement.language, churn_intent=judgement.churn_intent, competitor=judgement.competitor,
-        threat=judgement.threat, staff_abuse=judgement.staff_abuse, model=model_name, classified_at=now)
+        threat=judgement.threat, staff_abuse=judgement.staff_abuse, unsure=judgement.unsure, model=model_name,
+        classified_at=now)
 
 
 def staff_members(uow: UnitOfWork, config: Config, now: datetime) -> list[StaffMember]:
@@ -133,36 +134,42 @@ def apply_routing(uow: UnitOfWork, case: Case, decision: RoutingDecision, now: d
 
 
 def open_cases(uow: UnitOfWork, config: Config, clock: Clock) -> int:
-    """Open a case for every negative mention that has none, route it and queue its alert."""
+    """Open a case for every negative mention that has none, route it and queue its alert. An unsure
+    judgement opens none: it waits on the leads' "please look" list."""
     opened = 0
     needing = uow.session.scalars(
         select(Mention).join(SentimentResult).outerjoin(Case, Case.id == Mention.id)
         .options(joinedload(Mention.sentiment), joinedload(Mention.brand))
-        .where(SentimentResult.negative.is_(True), Case.id.is_(None), Mention.duplicate_of_id.is_(None),
-               Mention.brand_id.is_not(None))
+        .where(SentimentResult.negative.is_(True), SentimentResult.unsure.is_(False), Case.id.is_(None),
+               Mention.duplicate_of_id.is_(None), Mention.brand_id.is_not(None))
         .order_by(Mention.id))
     for mention in list(needing):
-        now = clock()
-        # A review edited into a complaint arrived, as a complaint, when the edit was found.
-        arrived = mention.updated_at or mention.arrived_at
-        clock_rules = domain.open_case(config.response_policy, arrived)
-        case = Case(id=mention.id, brand=mention.brand.name if mention.brand else None, status="new",
-                    arrived_at=arrived, deadline_at=clock_rules.deadline,
-                    remind_at=clock_rules.remind_at, escalation_level=0)
-        uow.session.add(case)
-        uow.session.add(CaseEvent(mention_id=mention.id, kind="opened", actor=SYSTEM_ACTOR, at=now,
-                                  details={"deadline": case.deadline_at.isoformat()}))
-        uow.session.flush()
-        language = mention.sentiment.language if mention.sentiment else mention.language
-        decision = route(case.brand or "", language, staff_members(uow, config, now), open_case_counts(uow),
-                         previous_handler(uow, mention.author_id, case.brand, mention.id))
-        apply_routing(uow, case, decision, now, SYSTEM_ACTOR)
-        uow.session.flush()
-        uow.session.refresh(case, ["assignee"])
-        reschedule(config, case, now)
+        open_case_for(uow, config, mention, clock(), SYSTEM_ACTOR)
         uow.commit()
         opened += 1
     return opened
+
+
+def open_case_for(uow: UnitOfWork, config: Config, mention: Mention, now: datetime, actor: str) -> Case:
+    """Open the mention's case, its clock counted from the mention's arrival, route it and queue its alert."""
+    # A review edited into a complaint arrived, as a complaint, when the edit was found.
+    arrived = mention.updated_at or mention.arrived_at
+    clock_rules = domain.open_case(config.response_policy, arrived)
+    case = Case(id=mention.id, brand=mention.brand.name if mention.brand else None, status="new",
+                arrived_at=arrived, deadline_at=clock_rules.deadline,
+                remind_at=clock_rules.remind_at, escalation_level=0)
+    uow.session.add(case)
+    uow.session.add(CaseEvent(mention_id=mention.id, kind="opened", actor=actor, at=now,
+                              details={"deadline": case.deadline_at.isoformat()}))
+    uow.session.flush()
+    language = mention.sentiment.language if mention.sentiment else mention.language
+    decision = route(case.brand or "", language, staff_members(uow, config, now), open_case_counts(uow),
+                     previous_handler(uow, mention.author_id, case.brand, mention.id))
+    apply_routing(uow, case, decision, now, SYSTEM_ACTOR)
+    uow.session.flush()
+    uow.session.refresh(case, ["assignee"])
+    reschedule(config, case, now)
+    return case
 
 
 def has_unclassified(uow: UnitOfWork) -> bool:

@@ -142,6 +142,7 @@ class SentimentResult(Base):
     competitor: Mapped[str | None] = mapped_column(String(200))
     threat: Mapped[bool] = mapped_column(Boolean, default=False)
     staff_abuse: Mapped[bool] = mapped_column(Boolean, default=False)
+    unsure: Mapped[bool] = mapped_column(Boolean, default=False)  # left to a lead: no case until one says so
     model: Mapped[str] = mapped_column(String(300))
     classified_at: Mapped[datetime]
 
@@ -227,6 +228,32 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     staff: Mapped[Staff | None] = relationship()
+
+
+class FeedbackExample(Base):
+    """Staff's verdict on a mention, kept as a labelled example to train the model on."""
+
+    __tablename__ = "feedback_examples"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # false_alarm | unsure_answer | missed
+    label: Mapped[str] = mapped_column(String(10))  # negative | neutral | positive
+    model_label: Mapped[str | None] = mapped_column(String(10))  # what the model had said
+    text: Mapped[str] = mapped_column(Text)  # as judged; a later edit of the review does not change it
+    language: Mapped[str | None] = mapped_column(String(12))
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    mention: Mapped[Mention] = relationship()
+
+
+class PleaseLookListing(Base):
+    """An unsure mention shown on one lead's "please look" list."""
+
+    __tablename__ = "please_look_listings"
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True, index=True)
+    listed_at: Mapped[datetime]
 
 
 class Invite(Base):

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from sentiment.types import Judgement, TextToJudge
 
 NEGATIVE_WORDS = ("terrible", "awful", "ужасн", "never again", "broken")
+UNSURE_WORDS = ("not sure", "hmm")
 
 
 class KeywordClassifier:
-    """Negative when a listed word occurs or the rating is 2 of 5 or less."""
+    """Negative when a listed word occurs or the rating is 2 of 5 or less; unsure (and negative) when an
+    unsure word occurs and the rating does not decide."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -22,10 +24,11 @@ class KeywordClassifier:
         for item in items:
             text = f"{item.title or ''} {item.text}".casefold()
             low_rating = item.rating is not None and item.rating / (item.rating_max or 5) <= 0.4
-            negative = low_rating or any(word in text for word in NEGATIVE_WORDS)
+            unsure = not low_rating and any(word in text for word in UNSURE_WORDS)
+            negative = low_rating or unsure or any(word in text for word in NEGATIVE_WORDS)
             results.append(Judgement(label="negative" if negative else "positive", score=0.9, negative=negative,
                                      language=item.language_hint or "en", churn_intent=False, competitor=None,
-                                     threat=False, staff_abuse=False))
+                                     threat=False, staff_abuse=False, unsure=unsure))
         return results
 
 
