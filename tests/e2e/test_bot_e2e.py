@@ -429,6 +429,7 @@ def test_webhook_mode_takes_only_updates_with_the_secret_and_serves_health_and_m
         assert webhook["url"] == f"http://127.0.0.1:{port}/telegram"
         secret = webhook["secret_token"]
         assert secret == configured if configured else re.fullmatch(r"[A-Za-z0-9_-]{32,256}", secret)
+        telegram.wait_for("sendMessage", count=1, chat_id=ANNA, timeout=60)  # the case's alert
         (answer,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, "/help"))  # Telegram's own delivery
         assert "/reply" in answer
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
