@@ -1,13 +1,11 @@
-"""Keeps social and feed items only when they mention a configured brand, and says which brand."""
+"""Which brand each item is about: a review site's configured brand, or the brands a social post mentions."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any, Self
 
-from scrapy import Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 
 from review_watch.domain.brand_matching import BrandMatcher, BrandSpec
 from spiders.items import MentionItem
@@ -15,7 +13,6 @@ from spiders.registry import SOCIAL_TYPES
 from spiders.spiders.base import ReviewWatchSpider
 
 BRANDS_SETTING = "REVIEW_WATCH_BRANDS"
-STAT_NO_BRAND = "review_watch/no_brand"
 
 
 def brand_specs(brands: list[dict[str, Any]]) -> list[BrandSpec]:
@@ -23,43 +20,32 @@ def brand_specs(brands: list[dict[str, Any]]) -> list[BrandSpec]:
     return [(b["name"], list(b.get("aliases") or []), list(b.get("exclude") or [])) for b in brands]
 
 
+def watched_brands(specs: list[BrandSpec], brand: str | None) -> BrandMatcher:
+    """What a social or feed source watches: its own brand when it names one, else every configured brand."""
+    return BrandMatcher([spec for spec in specs if brand is None or spec[0] == brand])
+
+
 class BrandMatchPipeline:
-    """Social and feed items (reddit, hackernews, mastodon, bluesky, rss) that match no brand are dropped.
+    """Gives each social spider (reddit, hackernews, mastodon, bluesky, rss) the brands its source watches,
+    unless the runner gave it a matcher: the spider then yields a post once per watched brand it mentions,
+    and none that mentions none. Review-site items belong to their source's configured brand.
+    Every item leaves with its brand field filled in."""
 
-    Review-site items belong to their source's configured brand without matching. The brands come from
-    the spider's brand_matcher attribute when the runner sets one, else from REVIEW_WATCH_BRANDS.
-    Every item leaves with its brand field filled in.
-    """
-
-    def __init__(self, matcher: BrandMatcher, crawler: Crawler) -> None:
-        self.matcher = matcher
+    def __init__(self, specs: list[BrandSpec], crawler: Crawler) -> None:
+        self.specs = specs
         self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        brands = crawler.settings.getlist(BRANDS_SETTING)
-        return cls(BrandMatcher(brand_specs(brands)), crawler)
+        return cls(brand_specs(crawler.settings.getlist(BRANDS_SETTING)), crawler)
 
     def open_spider(self) -> None:
-        """A social spider gets the matcher too, so that it pages on only while a page brings new mentions."""
         spider = self.crawler.spider
         if (isinstance(spider, ReviewWatchSpider) and spider.source_type in SOCIAL_TYPES
                 and spider.brand_matcher is None):
-            spider.brand_matcher = self.matcher
+            spider.brand_matcher = watched_brands(self.specs, spider.brand)
 
     def process_item(self, item: MentionItem) -> MentionItem:
-        spider = self.crawler.spider
-        if item.source_type not in SOCIAL_TYPES:
-            return dataclasses.replace(item, brand=item.brand or getattr(spider, "brand", None))
-        matcher = self._matcher(spider)
-        brand = matcher.match(item.title, item.text)
-        if brand is None:
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value(STAT_NO_BRAND)
-            # An unmatched post is the normal case on a social source: not worth a warning.
-            raise DropItem(f"{item.source}: {item.external_id} mentions no brand", log_level="DEBUG")
-        return dataclasses.replace(item, brand=brand)
-
-    def _matcher(self, spider: Spider | None) -> BrandMatcher:
-        matcher = getattr(spider, "brand_matcher", None)
-        return matcher if isinstance(matcher, BrandMatcher) else self.matcher
+        if item.brand is not None:  # a social post, matched by its spider
+            return item
+        return dataclasses.replace(item, brand=getattr(self.crawler.spider, "brand", None))

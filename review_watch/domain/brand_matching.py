@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 # Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, kana, CJK, Hangul): an alias
@@ -29,6 +29,16 @@ def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+def brand_key(name: str) -> str:
+    """What makes two brand names one brand, wherever names are compared: "acme" is "Acme"."""
+    return _normalise(name.strip())
+
+
+def covers_brand(brands: Iterable[str] | None, brand: str) -> bool:
+    """Whether a staff member's brand list (None: every brand) takes in `brand`."""
+    return brands is None or brand_key(brand) in {brand_key(b) for b in brands}
+
+
 def _pattern(phrase: str) -> re.Pattern[str]:
     """A phrase as a whole word (or words): no letter or digit of a spaced script may touch it."""
     phrase = _normalise(phrase.strip())
@@ -51,7 +61,7 @@ class _Brand:
 
 
 class BrandMatcher:
-    """Finds the first configured brand whose alias occurs in a text and whose exclusions do not.
+    """Finds the configured brands whose aliases occur in a text and whose exclusions do not.
 
     Matching ignores case and Unicode width/compatibility forms, and respects word boundaries in
     any script; aliases in scripts written without spaces (CJK, Thai ...) match as substrings.
@@ -72,12 +82,9 @@ class BrandMatcher:
     def brand_names(self) -> tuple[str, ...]:
         return tuple(brand.name for brand in self._brands)
 
-    def match(self, title: str | None, text: str | None) -> str | None:
-        """The name of the first brand mentioned in title or text, or None."""
+    def matches(self, title: str | None, text: str | None) -> list[str]:
+        """The names of every brand mentioned in title or text, in the order they were configured."""
         haystack = _normalise(f"{title or ''}\n{text or ''}")
-        for brand in self._brands:
-            if any(p.search(haystack) for p in brand.aliases) and not any(
-                p.search(haystack) for p in brand.exclusions
-            ):
-                return brand.name
-        return None
+        return [brand.name for brand in self._brands
+                if any(p.search(haystack) for p in brand.aliases)
+                and not any(p.search(haystack) for p in brand.exclusions)]

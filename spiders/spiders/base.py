@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -26,6 +27,8 @@ STAT_FETCH_FAILURES = "review_watch/fetch_failures"
 STAT_FAILURE_REASON = "review_watch/failure_reason"
 STAT_SKIPPED = "review_watch/skipped"  # removed or deleted posts, which carry no text
 STAT_STOPPED_KNOWN = "review_watch/stopped_on_known_page"
+STAT_NO_BRAND = "review_watch/no_brand"  # social posts that mention no brand the source watches
+STAT_REPEATED = "review_watch/repeated"  # a review met again on the same crawl, not newer: not sent twice
 
 MAX_PAGES_SETTING = "REVIEW_WATCH_MAX_PAGES"
 # What a record of unexpected shape raises while an item is built from it.
@@ -62,7 +65,7 @@ class ReviewWatchSpider(scrapy.Spider):
         self.start_url = start_url
         self.brand = brand
         self.known_ids = frozenset(known_ids)
-        self.seen_ids: set[str] = set()
+        self.yielded: dict[str, MentionItem] = {}  # by external id: each review's version sent on this crawl
         self.pages_followed = 0
         # Set by the brand filter for social sources (or by the runner); None: every item is kept.
         self.brand_matcher: BrandMatcher | None = kwargs.get("brand_matcher")
@@ -89,13 +92,17 @@ class ReviewWatchSpider(scrapy.Spider):
             self.record_parse_failure(response.url, exc)
             return
         brings_new = False
-        for item in page.items:
-            unseen = item.external_id not in self.known_ids and item.external_id not in self.seen_ids
-            if unseen and self.would_keep(item):
-                brings_new = True
-            self.seen_ids.add(item.external_id)
+        for item in newest_versions(page.items):
+            before = self.yielded.get(item.external_id)
+            if before is not None and not is_newer(item, before):
+                stats.inc_value(STAT_REPEATED)  # already sent on this crawl, in this version or a newer one
+                continue
+            self.yielded[item.external_id] = item
             stats.inc_value(STAT_ITEMS)
-            yield item
+            for kept in self.about_brands(item):
+                if before is None and kept.external_id not in self.known_ids:
+                    brings_new = True
+                yield kept
         if page.skipped:
             stats.inc_value(STAT_SKIPPED, page.skipped)
         if page.next_request is None:
@@ -111,10 +118,19 @@ class ReviewWatchSpider(scrapy.Spider):
             return
         yield page.next_request
 
-    def would_keep(self, item: MentionItem) -> bool:
-        """Whether storage would keep the item: a social post only when it mentions a brand (it is never
-        stored otherwise, so its id never becomes known and must not keep the paging going)."""
-        return self.brand_matcher is None or self.brand_matcher.match(item.title, item.text) is not None
+    def about_brands(self, item: MentionItem) -> list[MentionItem]:
+        """The item once per brand it is about. Without a brand matcher (review sites) the item as it is;
+        a social post once per brand it mentions, under its own id for the first brand (config order) and
+        under "<id>#brand=<name>" for each further one, since each brand's team gets its own case."""
+        if self.brand_matcher is None:
+            return [item]
+        brands = self.brand_matcher.matches(item.title, item.text)
+        if not brands:
+            stats = self.crawler.stats
+            assert stats is not None
+            stats.inc_value(STAT_NO_BRAND)  # the normal case on a social source: never stored
+        return [dataclasses.replace(item, brand=brand, external_id=item.external_id if n == 0
+                                    else f"{item.external_id}#brand={brand}") for n, brand in enumerate(brands)]
 
     def build_items(self, url: str, records: Iterable[Record],
                     build: Callable[[Record], MentionItem]) -> list[MentionItem]:
@@ -145,6 +161,21 @@ class ReviewWatchSpider(scrapy.Spider):
         stats.inc_value(STAT_FETCH_FAILURES)
         stats.set_value(STAT_FAILURE_REASON, reason)
         self.logger.error("%s: %s", self.source_name, reason)
+
+
+def is_newer(item: MentionItem, than: MentionItem) -> bool:
+    """Whether item is a later version of the same review, by the platform's own dates."""
+    return item.published_at is not None and than.published_at is not None and item.published_at > than.published_at
+
+
+def newest_versions(items: list[MentionItem]) -> list[MentionItem]:
+    """One item per external id, the newest version where a page carries several (an edit history, or the
+    same review in two places), in the order the ids first appear."""
+    newest: dict[str, MentionItem] = {}
+    for item in items:
+        if item.external_id not in newest or is_newer(item, newest[item.external_id]):
+            newest[item.external_id] = item
+    return list(newest.values())
 
 
 def _failure_reason(failure: Failure) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -30,23 +31,42 @@ DEFAULT_RATING_MAX = 5.0
 class SchemaOrgSpider(ReviewWatchSpider):
     source_type = "schemaorg"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The id each review got earlier on this crawl, by its own id and by its content.
+        self.ids_by_own: dict[str, str] = {}
+        self.ids_by_content: dict[tuple[Any, ...], str] = {}
+
     def parse_page(self, response: Response) -> Page:
         html = response_text(response)
         require_complete_html(html)
         document = lxml.html.document_fromstring(html)
         page_language = language_code(document.get("lang"))
         records = list(_json_ld_reviews(document)) + list(_microdata_reviews(document))
-        items = []
-        taken: dict[str, int] = {}
-        for review, parent in records:
-            external_id = _review_id(review)
-            taken[external_id] = taken.get(external_id, 0) + 1
-            if taken[external_id] > 1:  # two identical anonymous reviews on one page
-                external_id = f"{external_id}#{taken[external_id]}"
-            items.append(self._item(response, external_id, review, parent, page_language))
-        return Page(items)
+        items = [self._item(response, review, parent, page_language) for review, parent in records]
+        return Page(self._identified(items, [review for review, _ in records]))
 
-    def _item(self, response: Response, external_id: str, review: dict[str, Any], parent: dict[str, Any],
+    def _identified(self, items: list[MentionItem], reviews: list[dict[str, Any]]) -> list[MentionItem]:
+        """Each item with its review's id: one id for a review seen twice on this crawl (in two JSON-LD
+        blocks, or in JSON-LD and microdata), known by its own id (@id, identifier, or a url that no other
+        review on the page shares) or by the same author, date, text and rating."""
+        contents_by_url: dict[str, set[tuple[Any, ...]]] = {}
+        for review, item in zip(reviews, items, strict=True):
+            if url := _url(review):
+                contents_by_url.setdefault(url, set()).add(_content(item))
+        own = [_declared_id(review) or (url if (url := _url(review)) and len(contents_by_url[url]) == 1 else None)
+               for review in reviews]
+        ids = [""] * len(items)
+        for n in sorted(range(len(items)), key=lambda n: own[n] is None):  # so that a copy takes the own id
+            own_id, content = own[n], _content(items[n])
+            ids[n] = ((self.ids_by_own.get(own_id) if own_id else None) or self.ids_by_content.get(content)
+                      or own_id or _hashed_id(reviews[n]))
+            if own_id:
+                self.ids_by_own.setdefault(own_id, ids[n])
+            self.ids_by_content.setdefault(content, ids[n])
+        return [dataclasses.replace(item, external_id=ids[n]) for n, item in enumerate(items)]
+
+    def _item(self, response: Response, review: dict[str, Any], parent: dict[str, Any],
               page_language: str | None) -> MentionItem:
         aggregate: dict[str, Any] = _as_dict(parent.get("aggregateRating"))
         rating: dict[str, Any] = _as_dict(review.get("reviewRating"))
@@ -55,7 +75,7 @@ class SchemaOrgSpider(ReviewWatchSpider):
         return MentionItem(
             source=self.source_name,
             source_type=self.source_type,
-            external_id=external_id,
+            external_id="",  # set by _identified
             url=review.get("url") if isinstance(review.get("url"), str) else response.url,
             author=_name(review.get("author")),
             published_at=parse_datetime(review.get("datePublished") or review.get("dateCreated")),
@@ -79,10 +99,23 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _review_id(review: dict[str, Any]) -> str:
-    for key in ("@id", "identifier", "url"):
+def _declared_id(review: dict[str, Any]) -> str | None:
+    for key in ("@id", "identifier"):
         if isinstance(review.get(key), str) and review[key]:
             return str(review[key])
+    return None
+
+
+def _url(review: dict[str, Any]) -> str | None:
+    return review["url"] if isinstance(review.get("url"), str) and review["url"] else None
+
+
+def _content(item: MentionItem) -> tuple[Any, ...]:
+    """What tells reviews apart when they carry no id."""
+    return (item.author, item.published_at, item.text, item.rating)
+
+
+def _hashed_id(review: dict[str, Any]) -> str:
     basis = json.dumps(
         [_name(review.get("author")), review.get("datePublished") or review.get("dateCreated"),
          _text(review.get("reviewBody") or review.get("description")),

@@ -62,15 +62,16 @@ CASES = [
 
 @pytest.mark.parametrize(("script", "text", "brand"), CASES, ids=[f"{c[0]}:{c[1][:24]}" for c in CASES])
 def test_match(script: str, text: str, brand: str | None) -> None:
-    assert MATCHER.match(None, text) == brand
+    assert MATCHER.matches(None, text) == ([brand] if brand else [])
 
 
 def test_title_counts_as_much_as_text() -> None:
-    assert MATCHER.match("Acme ruined my weekend", "nothing else to say") == "Acme"
-    assert MATCHER.match("Acme ruined my weekend", "we met on acme road") is None
+    assert MATCHER.matches("Acme ruined my weekend", "nothing else to say") == ["Acme"]
+    assert MATCHER.matches("Acme ruined my weekend", "we met on acme road") == []
 
 
-def test_first_configured_brand_wins() -> None:
-    assert MATCHER.match(None, "Globex Corp bought Acme") == "Acme"
-    assert BrandMatcher([]).match("Acme", "Acme") is None
+def test_every_brand_mentioned_in_configured_order() -> None:
+    assert MATCHER.matches(None, "Globex Corp bought Acme") == ["Acme", "Globex"]
+    assert MATCHER.matches("Initech vs Globex Corp", "acme road closed") == ["Globex", "Initech"]
+    assert BrandMatcher([]).matches("Acme", "Acme") == []
     assert MATCHER.brand_names == ("Acme", "Globex", "Initech")

@@ -1,5 +1,5 @@
-"""Review pages written in the tests, in the platforms' formats: Trustpilot's `__NEXT_DATA__` page and
-the App Store's customer-reviews feed as Atom XML."""
+"""Review pages written in the tests, in the platforms' formats: Trustpilot's `__NEXT_DATA__` page, the
+App Store's customer-reviews feed as Atom XML, and a shop's page with schema.org reviews."""
 
 from __future__ import annotations
 
@@ -63,3 +63,38 @@ def app_store_atom_page(reviews: list[Review], app_id: str = "284815942", next_u
             f"<id>{feed_url}</id><title>iTunes Store: Customer Reviews</title>"
             f"<updated>2026-11-20T09:00:00-07:00</updated>{links}"
             f"<icon>http://itunes.apple.com/favicon.ico</icon>{app_entry}{entries}</feed>").encode()
+
+
+def schema_org_page(reviews: list[Review], shapes: list[str], ids: bool = False) -> bytes:
+    """A shop's product page carrying the reviews once per shape, each shape one of "jsonld" (a Product with
+    its reviews in a JSON-LD block) and "microdata" (schema.org itemprops on the visible reviews). With ids,
+    each JSON-LD review has an @id and each microdata review a data-reviewid, as shops write them."""
+    product = "https://shop.example/acme-kettle"
+
+    def json_ld() -> str:
+        data = {"@context": "https://schema.org", "@type": "Product", "name": "Acme Kettle",
+                "aggregateRating": {"@type": "AggregateRating", "ratingValue": 3.5, "reviewCount": len(reviews)},
+                "review": [{"@type": "Review", **({"@id": f"{product}#review-{r.id}"} if ids else {}),
+                            "author": {"@type": "Person", "name": r.author}, "datePublished": r.published,
+                            "name": r.title, "reviewBody": r.text, "inLanguage": r.language,
+                            "reviewRating": {"@type": "Rating", "ratingValue": r.rating, "bestRating": 5}}
+                           for r in reviews]}
+        return f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
+
+    def microdata() -> str:
+        return "".join(
+            f'<div itemprop="review" itemscope itemtype="https://schema.org/Review"'
+            f'{f" data-reviewid={quoteattr(r.id)}" if ids else ""}>'
+            f'<h3 itemprop="name">{escape(r.title)}</h3>'
+            f'<span itemprop="author" itemscope itemtype="https://schema.org/Person">'
+            f'<span itemprop="name">{escape(r.author)}</span></span>'
+            f'<time itemprop="datePublished" datetime={quoteattr(r.published)}>{escape(r.published[:10])}</time>'
+            f'<div itemprop="reviewRating" itemscope itemtype="https://schema.org/Rating">'
+            f'<meta itemprop="ratingValue" content="{r.rating}"><meta itemprop="bestRating" content="5"></div>'
+            f'<p itemprop="reviewBody">{escape(r.text)}</p></div>'
+            for r in reviews)
+
+    parts = "".join(json_ld() if shape == "jsonld" else microdata() for shape in shapes)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Acme Kettle</title></head>'
+            f'<body><main itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Acme Kettle</h1>'
+            f"{parts}</main></body></html>").encode()
