@@ -62,6 +62,13 @@ MISTAKES = [
     pytest.param({"model": 'builtin"\nprecision = "fp8'},
                  "sentiment.precision: unknown value 'fp8' (expected 'auto', 'float32', 'bfloat16' or 'int8')",
                  id="unknown model precision"),
+    pytest.param({"model": 'builtin"\nunsure_band = "wide'}, "sentiment.unsure_band: Input should be a valid number",
+                 id="unsure band as text"),
+    pytest.param({"model": 'builtin"\nunsure_band = 0.5\nprecision = "auto'},
+                 "sentiment.unsure_band: Input should be less than 0.5", id="unsure band too wide"),
+    pytest.param({"model": 'builtin"\nweak_languages = ["he", "Swedish"]\nprecision = "auto'},
+                 "sentiment.weak_languages: 'Swedish' is not an ISO 639-1 language code (expected two lowercase "
+                 "letters)", id="weak language not a code"),
     pytest.param({"token": '1:T"\nwebhook_secret = "has spaces and é'},
                  "telegram.webhook_secret: expected 1 to 256 characters, each a letter A-Z or a-z, a digit, _ or -",
                  id="webhook secret Telegram would refuse"),
@@ -77,6 +84,14 @@ def test_each_mistake_is_one_line_naming_file_and_key(tmp_path: Path, changes: d
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith(f"{path}: {expected}")
+
+
+def test_the_unsure_band_and_weak_languages_reach_the_config(tmp_path: Path) -> None:
+    sentiment = load_config(_config(tmp_path, model='builtin"\nunsure_band = 0\nweak_languages = ["he", "sv"]\n'
+                                                   'precision = "auto')).sentiment
+    assert (sentiment.unsure_band, sentiment.weak_languages) == (0.0, ("he", "sv"))
+    defaults = load_config(_config(tmp_path)).sentiment
+    assert (defaults.unsure_band, defaults.weak_languages) == (0.1, ())
 
 
 def test_a_bad_sla_duration_says_what_was_expected(tmp_path: Path) -> None:
