@@ -19,7 +19,9 @@ import holidays
 import tomli
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from review_watch.domain.brand_matching import brand_key
 from review_watch.domain.business_time import (
+    WEEKDAY_NAMES,
     BusinessCalendar,
     BusinessDuration,
     default_business_day_hours,
@@ -30,11 +32,8 @@ from review_watch.domain.business_time import (
 )
 from review_watch.domain.cases import EscalationLevel, ResponsePolicy
 from sentiment.types import Precision
+from spiders.source_types import REVIEW_SITE_TYPES, SourceType
 
-SOURCE_TYPES = ("trustpilot", "appstore", "googleplay", "reddit", "hackernews", "mastodon", "bluesky", "rss",
-                "schemaorg")
-REVIEW_SITE_TYPES = frozenset({"trustpilot", "appstore", "googleplay", "schemaorg"})
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_CONFIG_NAME = "review-watch.toml"
 TOKEN_ENV = "REVIEW_WATCH_TELEGRAM_TOKEN"
 
@@ -109,8 +108,8 @@ class CalendarConfig(_Strict):
     @classmethod
     def _valid_hours(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for day, periods in value.items():
-            if day not in WEEKDAYS:
-                raise ValueError(f"unknown day {day!r} (expected one of {', '.join(WEEKDAYS)})")
+            if day not in WEEKDAY_NAMES:
+                raise ValueError(f"unknown day {day!r} (expected one of {', '.join(WEEKDAY_NAMES)})")
             try:
                 parsed = [parse_hours_period(p) for p in periods]
             except ValueError as exc:
@@ -133,7 +132,7 @@ class CalendarConfig(_Strict):
             return day in closed or (public is not None and day in public)
 
         weekly = {
-            WEEKDAYS.index(day): tuple(parse_hours_period(p) for p in periods)
+            WEEKDAY_NAMES.index(day): tuple(parse_hours_period(p) for p in periods)
             for day, periods in self.hours.items()
         }
         return BusinessCalendar(name=self.name, timezone=ZoneInfo(self.timezone), weekly_hours=weekly,
@@ -175,8 +174,7 @@ class BrandConfig(_Strict):
 
 class SourceConfig(_Strict):
     name: str
-    type: Literal["trustpilot", "appstore", "googleplay", "reddit", "hackernews", "mastodon", "bluesky", "rss",
-                  "schemaorg"]
+    type: SourceType
     url: str
     brand: str | None = None
     enabled: bool = True
@@ -230,17 +228,17 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:
         calendars = {c.name for c in self.calendars}
-        brands = {b.name for b in self.brands}
+        brands = {brand_key(b.name): b.name for b in self.brands}  # a brand may be named in any case
         staff = {s.name for s in self.staff}
         _unique("calendars", [c.name for c in self.calendars])
-        _unique("brands", [b.name for b in self.brands])
+        _unique("brands", [b.name for b in self.brands], same=brand_key)
         _unique("sources", [s.name for s in self.sources])
         _unique("staff", [s.name for s in self.staff])
         _unique("staff", [str(s.telegram_id) for s in self.staff], key="telegram_id")
         if self.sla.calendar not in calendars:
             raise _RefError("sla.calendar", f"calendar {self.sla.calendar!r} is not defined in [[calendars]]")
         for i, source in enumerate(self.sources):
-            if source.brand is not None and source.brand not in brands:
+            if source.brand is not None and brand_key(source.brand) not in brands:
                 raise _RefError(f"sources[{i}].brand",
                                 f"brand {source.brand!r} of source {source.name!r} is not defined in [[brands]]")
             if source.brand is None and source.type in REVIEW_SITE_TYPES:
@@ -248,7 +246,7 @@ class Config(_Strict):
                                 f"a {source.type} source needs the brand its reviews are about")
         for i, member in enumerate(self.staff):
             for brand in member.brands or ():
-                if brand not in brands:
+                if brand_key(brand) not in brands:
                     raise _RefError(f"staff[{i}].brands", f"brand {brand!r} is not defined in [[brands]]")
             if member.calendar is not None and member.calendar not in calendars:
                 raise _RefError(f"staff[{i}].calendar", f"calendar {member.calendar!r} is not defined")
@@ -256,6 +254,12 @@ class Config(_Strict):
             for lead in level.leads:
                 if lead not in staff:
                     raise _RefError(f"sla.escalation[{i}].leads", f"staff member {lead!r} is not defined")
+        # Everything after the config sees each brand as [[brands]] spells it.
+        object.__setattr__(self, "sources", tuple(
+            s.model_copy(update={"brand": brands[brand_key(s.brand)]}) if s.brand else s for s in self.sources))
+        object.__setattr__(self, "staff", tuple(
+            m.model_copy(update={"brands": tuple(brands[brand_key(b)] for b in m.brands)}) if m.brands else m
+            for m in self.staff))
         return self
 
     @cached_property
@@ -300,12 +304,13 @@ class _RefError(ValueError):
         self.key = key
 
 
-def _unique(section: str, names: list[str], key: str = "name") -> None:
+def _unique(section: str, names: list[str], key: str = "name", same: Callable[[str], str] = str) -> None:
+    """`same`: what makes two names one (brand names are one whatever their case)."""
     seen: set[str] = set()
     for i, name in enumerate(names):
-        if name in seen:
+        if same(name) in seen:
             raise _RefError(f"{section}[{i}].{key}", f"duplicate {key} {name!r}")
-        seen.add(name)
+        seen.add(same(name))
 
 
 def _format_location(loc: tuple[str | int, ...]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from spiders.source_types import SOCIAL_TYPES
 from spiders.spiders.appstore import AppStoreSpider
 from spiders.spiders.base import ReviewWatchSpider
 from spiders.spiders.bluesky import BlueskySpider
@@ -12,6 +13,8 @@ from spiders.spiders.reddit import RedditSpider
 from spiders.spiders.rss import RssSpider
 from spiders.spiders.schemaorg import SchemaOrgSpider
 from spiders.spiders.trustpilot import TrustpilotSpider
+
+__all__ = ["SOCIAL_TYPES", "SPIDERS"]  # SOCIAL_TYPES: as the filters have always imported it
 
 SPIDERS: dict[str, type[ReviewWatchSpider]] = {
     spider.source_type: spider
@@ -27,8 +30,3 @@ SPIDERS: dict[str, type[ReviewWatchSpider]] = {
         SchemaOrgSpider,
     )
 }
-
-# Review sites: every item is about the source's configured brand.
-REVIEW_SITE_TYPES = frozenset({"trustpilot", "appstore", "googleplay", "schemaorg"})
-# Social networks and feeds: an item is kept only when it mentions a configured brand.
-SOCIAL_TYPES = frozenset({"reddit", "hackernews", "mastodon", "bluesky", "rss"})

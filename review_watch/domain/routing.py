@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from review_watch.domain.brand_matching import covers_brand
+
 RoutingRule = Literal["sticky", "match", "lead_of_brand", "any_lead", "nobody"]
 
 
@@ -36,7 +38,7 @@ class StaffMember:
         return self.reachable and not self.muted
 
     def covers(self, brand: str) -> bool:
-        return self.brands is None or brand.casefold() in {b.casefold() for b in self.brands}
+        return covers_brand(self.brands, brand)
 
     def reads(self, language: str | None) -> bool:
         return language is None or language.casefold() in {lang.casefold() for lang in self.languages}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from review_watch.clock import Clock
 from review_watch.config import Config
 from review_watch.domain import cases as domain
+from review_watch.domain.brand_matching import covers_brand
 from review_watch.domain.permissions import Member, Operation, decide
 from review_watch.domain.routing import CaseToRoute, reroute_open_cases
 from review_watch.services.feedback import record_false_alarm
@@ -206,7 +207,7 @@ def _leads_for(uow: UnitOfWork, row: Case, level: domain.EscalationLevel) -> Ite
         return uow.session.scalars(select(Staff).where(Staff.name.in_(level.leads), Staff.active.is_(True)))
     leads = list(uow.session.scalars(select(Staff).where(Staff.role == "lead", Staff.active.is_(True))
                                      .order_by(Staff.name)))
-    of_brand = [lead for lead in leads if lead.brands is None or (row.brand in lead.brands)]
+    of_brand = [lead for lead in leads if covers_brand(lead.brands, row.brand or "")]
     return of_brand or leads
 
 

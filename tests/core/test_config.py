@@ -72,6 +72,8 @@ MISTAKES = [
     pytest.param({"token": '1:T"\nwebhook_secret = "has spaces and é'},
                  "telegram.webhook_secret: expected 1 to 256 characters, each a letter A-Z or a-z, a digit, _ or -",
                  id="webhook secret Telegram would refuse"),
+    pytest.param({"extra": '\n[[brands]]\nname = "ACME"\n'}, "brands[1].name: duplicate name 'ACME'",
+                 id="one brand twice, in another case"),
 ]
 
 
@@ -127,3 +129,17 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 def test_the_token_may_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REVIEW_WATCH_TELEGRAM_TOKEN", "999:FROM-ENV")
     assert load_config(_config(tmp_path)).telegram.token == "999:FROM-ENV"
+
+
+def test_every_source_type_a_config_takes_has_a_spider_to_crawl_it() -> None:
+    from spiders.registry import SPIDERS
+    from spiders.source_types import SOURCE_TYPES
+
+    assert sorted(SPIDERS) == sorted(SOURCE_TYPES)
+
+
+def test_a_brand_named_in_another_case_is_the_configured_brand(tmp_path: Path) -> None:
+    lead = '\n[[staff]]\nname = "Lena"\ntelegram_id = 4\nrole = "lead"\nbrands = ["ACME"]\n'
+    config = load_config(_config(tmp_path, sources=source_block("acme-tp", "trustpilot", "https://e.com/r", "acme"),
+                                 staff=lead))
+    assert config.sources[0].brand == "Acme" and config.staff[0].brands == ("Acme",)  # stored as [[brands]] spells it
