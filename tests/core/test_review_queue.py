@@ -3,6 +3,8 @@ actionable" press and a /missed are kept as labelled examples; `feedback export`
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +16,7 @@ from review_watch.bootstrap import App
 from review_watch.config import load_config
 from review_watch.domain import cases as domain
 from review_watch.services.cases import ActionRefused, perform
-from review_watch.services.export import export_rows
+from review_watch.services.export import export_rows, write_csv
 from review_watch.services.ingest import store_mention
 from review_watch.services.review_queue import AlreadyACase, answer_unsure, queue_please_look, report_missed
 from review_watch.services.triage import triage
@@ -78,8 +80,12 @@ def test_an_unsure_mention_opens_no_case_and_is_listed_once_for_the_lead(app: Ap
     ids = crawl(app, ("u1", UNSURE_TEXT), ("n1", "Terrible, never again"))
     with app.unit_of_work() as uow:
         rows = {row["external_id"]: row for row in export_rows(uow)}
+        spreadsheet = io.StringIO()
+        write_csv(export_rows(uow), spreadsheet)
     assert (rows["u1"]["unsure"], rows["u1"]["status"]) == (True, "none")
     assert (rows["n1"]["unsure"], rows["n1"]["status"]) == (False, "assigned")
+    cells = {row["external_id"]: row for row in csv.DictReader(io.StringIO(spreadsheet.getvalue()))}
+    assert (cells["u1"]["unsure"], cells["n1"]["unsure"]) == ("True", "False")
     assert outbox(app, "alert") == [("Anna", ids["n1"], {})]  # no alert card for the unsure one
 
     with app.unit_of_work() as uow:
