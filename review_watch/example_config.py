@@ -25,6 +25,8 @@ model = "builtin"                      # "builtin", a Hugging Face model id, or 
 threshold = 0.5                        # how sure the model must be before a text counts as negative
 competitors = []                       # names flagged when a customer mentions them
 # precision = "auto"                   # auto (bfloat16 where the CPU has it, else float32), float32, bfloat16, int8
+# unsure_band = 0.1                    # this close to the threshold a lead decides (the "please look" list); 0: off
+# weak_languages = []                  # ISO 639-1 codes where the model is weak: a wider band there
 
 [[calendars]]
 name = "stockholm"

@@ -215,7 +215,7 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_pending", "status", "not_before"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(30))  # alert | reminder | escalation | notice | edit
+    kind: Mapped[str] = mapped_column(String(30))  # alert | reminder | escalation | notice | edit | please_look
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
