@@ -43,7 +43,6 @@ from review_watch.config import Config, load_config  # noqa: E402
 from review_watch.domain import cases as domain  # noqa: E402
 from review_watch.services.cases import scheduler_tick  # noqa: E402
 from review_watch.services.policy import staff_calendar, to_domain  # noqa: E402
-from review_watch.services.triage import OPEN_STATUSES  # noqa: E402
 from review_watch.storage.database import normalise_url  # noqa: E402
 from review_watch.storage.orm import Brand, Case, CaseEvent, Mention, OutboxMessage, Source, Staff  # noqa: E402
 
@@ -192,7 +191,7 @@ def full_scan(app: App) -> int:
     found = 0
     with app.unit_of_work() as uow:
         for row in uow.session.scalars(select(Case).options(joinedload(Case.assignee))
-                                       .where(Case.status.in_(OPEN_STATUSES))):
+                                       .where(Case.status.in_(domain.OPEN_STATUSES))):
             due = domain.case_due_actions(to_domain(row), policy, NOW, staff_calendar(app.config, row.assignee))
             found += bool(due.remind or due.escalate)
     return found

@@ -19,13 +19,12 @@ from zoneinfo import ZoneInfo
 
 from bot import callbacks
 from bot.i18n import t
+from review_watch.domain.cases import CLAIMABLE_STATUSES, CLOSED_STATUSES, OPEN_STATUSES
 
 MESSAGE_LIMIT = 4096
 ALERT_TEXT_LIMIT = 1200
 NAME_LIMIT = 100
 FSI, PDI = "\u2068", "\u2069"
-CLOSED = frozenset({"resolved", "not_actionable"})
-CLAIMABLE = frozenset({"new", "assigned", "escalated"})
 _RTL_BIDI = frozenset({"R", "AL"})
 _TOKEN = re.compile(r"<[^>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);|.", re.DOTALL)
 _TAG_NAME = re.compile(r"</?([a-zA-Z][a-zA-Z0-9-]*)")
@@ -215,7 +214,7 @@ def deadline_line(
 ) -> str:
     """``reply by Tue 14:00, 5 business hours left`` in the reader's time zone, or the overdue form."""
     when = _when(deadline_at, reader, now)
-    if status in CLOSED or status == "replied":
+    if status not in OPEN_STATUSES:
         return t("reply_stopped", reader.lang, when=when)
     if business_seconds_left <= 0:
         overdue_for = max(-business_seconds_left, (now - deadline_at).total_seconds())
@@ -403,8 +402,8 @@ def alert_keyboard(case: CaseFields, reader: Reader) -> Keyboard:
         return Button(t(f"button.{action}", lang), callbacks.encode_callback(action, case_id))
 
     rows: Keyboard = []
-    if case.status not in CLOSED:
-        if case.status in CLAIMABLE:
+    if case.status not in CLOSED_STATUSES:
+        if case.status in CLAIMABLE_STATUSES:
             rows.append([button(callbacks.CLAIM)])
         rows.append([button(callbacks.REPLY), button(callbacks.RESOLVE)])
         rows.append([button(callbacks.WAIT), button(callbacks.NOT_ACTIONABLE)])

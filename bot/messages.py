@@ -60,7 +60,7 @@ def telegram_keyboard(keyboard: Keyboard) -> PTBKeyboard:
 def _still_relevant(message: OutboxMessage, view: CaseView | None) -> bool:
     """Re-checked at the moment of sending: no reminder or escalation for an answered or closed case."""
     if message.kind in ("reminder", "escalation"):
-        return view is not None and view.status not in ("replied", "resolved", "not_actionable")
+        return view is not None and view.status in domain.OPEN_STATUSES
     if message.kind == "edit":
         return view is not None
     return True

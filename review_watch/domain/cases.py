@@ -28,6 +28,9 @@ class CaseStatus(StrEnum):
 
 
 CLOSED_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.NOT_ACTIONABLE})
+# Open: still waiting for its reply, so it counts as someone's load and its reminders and escalations stand.
+OPEN_STATUSES = frozenset(CaseStatus) - CLOSED_STATUSES - {CaseStatus.REPLIED}
+CLAIMABLE_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.ASSIGNED, CaseStatus.ESCALATED})
 
 
 class ReplyChannel(StrEnum):
@@ -228,7 +231,7 @@ def _next(case: Case, action: Action, actor: str, at: datetime, policy: Response
             _require_unanswered(case, "claim")
             if case.status == CaseStatus.CLAIMED:
                 raise _refuse(case, "claim", f"{case.assignee} claimed it already")
-            if case.status not in {CaseStatus.NEW, CaseStatus.ASSIGNED, CaseStatus.ESCALATED}:
+            if case.status not in CLAIMABLE_STATUSES:
                 raise _refuse(case, "claim", "only a new, assigned or escalated case can be claimed")
             return replace(case, status=CaseStatus.CLAIMED, assignee=actor), "claimed", {
                 "previous_assignee": case.assignee or ""}

@@ -19,7 +19,6 @@ from review_watch.domain.routing import CaseToRoute, reroute_open_cases
 from review_watch.services.feedback import record_false_alarm
 from review_watch.services.policy import reschedule, staff_calendar, to_domain
 from review_watch.services.triage import (
-    OPEN_STATUSES,
     SYSTEM_ACTOR,
     apply_routing,
     open_case_counts,
@@ -149,7 +148,7 @@ def reassign_by_lead(uow: UnitOfWork, config: Config, case_id: int, to_name: str
     if target is None:
         raise ActionRefused("no_such_staff", f"nobody called {to_name!r} is on the staff")
     row = _case_row(uow, case_id)
-    action: domain.Action = (domain.Assign(target.name) if row.status == "new"
+    action: domain.Action = (domain.Assign(target.name) if row.status == domain.CaseStatus.NEW
                              else domain.Reassign(target.name, f"by {lead.name}"))
     return perform(uow, config, case_id, action, lead, clock)
 
@@ -168,7 +167,7 @@ def _reroute_open_cases_of(uow: UnitOfWork, config: Config, member: Staff, clock
     now = clock()
     rows = list(uow.session.scalars(
         select(Case).options(joinedload(Case.mention).joinedload(Mention.sentiment))
-        .where(Case.assignee_id == member.id, Case.status.in_(OPEN_STATUSES)).order_by(Case.id)))
+        .where(Case.assignee_id == member.id, Case.status.in_(domain.OPEN_STATUSES)).order_by(Case.id)))
     to_route = [CaseToRoute(r.id, r.brand or "", r.mention.sentiment.language if r.mention.sentiment else None)
                 for r in rows]
     decisions = reroute_open_cases(member.name, to_route, staff_members(uow, config, now),
@@ -176,7 +175,7 @@ def _reroute_open_cases_of(uow: UnitOfWork, config: Config, member: Staff, clock
     by_id = {r.id: r for r in rows}
     for case_to_route, decision in zip(to_route, decisions, strict=True):
         row = by_id[case_to_route.case_id]
-        row.status = "assigned" if row.status == "claimed" else row.status
+        row.status = domain.CaseStatus.ASSIGNED if row.status == domain.CaseStatus.CLAIMED else row.status
         apply_routing(uow, row, decision, now, SYSTEM_ACTOR)
         uow.session.flush()
         uow.session.refresh(row, ["assignee"])

@@ -28,5 +28,6 @@ def staff_calendar(config: Config, member: Staff | None) -> BusinessCalendar | N
 def reschedule(config: Config, row: Case, now: datetime) -> None:
     due = domain.case_due_actions(to_domain(row), config.response_policy, now,
                                   staff_calendar(config, row.assignee))
-    candidates = [t for t in (due.next_due_at, row.snoozed_until if row.status == "snoozed" else None) if t]
+    snooze_end = row.snoozed_until if row.status == domain.CaseStatus.SNOOZED else None
+    candidates = [t for t in (due.next_due_at, snooze_end) if t]
     row.next_due_at = now if (due.remind or due.escalate) else min(candidates, default=None)

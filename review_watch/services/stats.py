@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from review_watch.config import Config
-from review_watch.services.triage import OPEN_STATUSES
+from review_watch.domain.cases import OPEN_STATUSES
 from review_watch.services.views import CaseView, case_view
 from review_watch.storage.orm import Case, OutboxMessage, Staff
 from review_watch.storage.unit_of_work import UnitOfWork

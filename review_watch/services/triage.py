@@ -27,7 +27,6 @@ class Classifier(Protocol):
     def judge(self, items: Sequence[TextToJudge]) -> list[Judgement]: ...
 
 
-OPEN_STATUSES = ("new", "assigned", "claimed", "waiting", "snoozed", "escalated")
 SYSTEM_ACTOR = "review-watch"
 
 
@@ -82,7 +81,7 @@ def staff_members(uow: UnitOfWork, config: Config, now: datetime) -> list[StaffM
 def open_case_counts(uow: UnitOfWork) -> dict[str, int]:
     rows = uow.session.execute(
         select(Staff.name, func.count(Case.id)).join(Case, Case.assignee_id == Staff.id)
-        .where(Case.status.in_(OPEN_STATUSES)).group_by(Staff.name))
+        .where(Case.status.in_(domain.OPEN_STATUSES)).group_by(Staff.name))
     return {name: count for name, count in rows}
 
 
@@ -119,8 +118,8 @@ def apply_routing(uow: UnitOfWork, case: Case, decision: RoutingDecision, now: d
     previous = case.assignee_id
     case.assignee_id = ids.get(decision.assignee) if decision.assignee else None
     case.routing_note = decision.reason
-    if case.status == "new" and case.assignee_id is not None:
-        case.status = "assigned"
+    if case.status == domain.CaseStatus.NEW and case.assignee_id is not None:
+        case.status = domain.CaseStatus.ASSIGNED
     uow.session.add(CaseEvent(mention_id=case.id, kind="assigned", actor=actor, at=now,
                               details={"assignee": decision.assignee, "reason": decision.reason,
                                        "previous_assignee_id": previous}))
@@ -155,7 +154,7 @@ def open_case_for(uow: UnitOfWork, config: Config, mention: Mention, now: dateti
     # A review edited into a complaint arrived, as a complaint, when the edit was found.
     arrived = mention.updated_at or mention.arrived_at
     clock_rules = domain.open_case(config.response_policy, arrived)
-    case = Case(id=mention.id, brand=mention.brand.name if mention.brand else None, status="new",
+    case = Case(id=mention.id, brand=mention.brand.name if mention.brand else None, status=domain.CaseStatus.NEW,
                 arrived_at=arrived, deadline_at=clock_rules.deadline,
                 remind_at=clock_rules.remind_at, escalation_level=0)
     uow.session.add(case)
