@@ -59,7 +59,16 @@ name = "acme-trustpilot"
 type = "trustpilot"                    # trustpilot | appstore | googleplay | reddit | hackernews |
                                        # mastodon | bluesky | rss | schemaorg
 url = "https://www.trustpilot.com/review/acme.com"
-brand = "Acme"
+brand = "Acme"                         # a review site's reviews are all about its brand
+
+[[sources]]
+name = "reddit-acme"
+type = "reddit"
+url = "https://www.reddit.com/search.json?q=acme&sort=new"
+brand = "Acme"                         # a social or feed source with a brand keeps only the posts that name
+                                       # that brand (its aliases); without `brand` it keeps the posts that
+                                       # name any brand, and a post naming two brands is stored once for
+                                       # each, so that each brand's team gets its own case
 
 [[staff]]
 name = "Anna"

@@ -39,23 +39,22 @@ ONE_PER_TYPE = ["tp-www.granada.no", "as-web", "gp-twitter", "reddit-2", "hn-1",
                 "so-4"]
 
 
-def brand_of(record: dict[str, Any]) -> str | None:
-    """The expected rule, written out independently of the matcher: the first brand (config order) one of
-    whose aliases occurs as a whole word, case-insensitively, with none of its exclusions."""
+def brands_of(record: dict[str, Any]) -> list[str]:
+    """The expected rule, written out independently of the matcher: the brands (config order) one of whose
+    aliases occurs as a whole word, case-insensitively, with none of their exclusions."""
     text = f"{record['title'] or ''}\n{record['text']}"
 
     def occurs(phrase: str) -> bool:
         words = r"\s+".join(re.escape(word) for word in phrase.split())
         return re.search(rf"(?<!\w){words}(?!\w)", text, re.I) is not None
 
-    for name, aliases, exclude in BASE_BRANDS + BRANDS:
-        if any(occurs(a) for a in aliases) and not any(occurs(e) for e in exclude):
-            return name
-    return None
+    return [name for name, aliases, exclude in BASE_BRANDS + BRANDS
+            if any(occurs(a) for a in aliases) and not any(occurs(e) for e in exclude)]
 
 
 def expected_mentions(source: Source) -> list[dict[str, Any]]:
-    """What the source must store: every record of its fixtures once; social ones only when a brand matches."""
+    """What the source must store: every record of its fixtures once; social ones once per brand they mention
+    (the first under the post's id, the others under "<id>#brand=<name>"), none when they mention none."""
     if source.name == "bad-one-record":  # the public timeline, its fourth status without an id
         statuses = expected.mastodon("mastodon/api_v1_timelines_public_mastodon-4.6.4_localhost_2026-08.json")
         records = [r for n, r in enumerate(statuses) if n != 3]
@@ -68,7 +67,8 @@ def expected_mentions(source: Source) -> list[dict[str, Any]]:
         records = list({r["external_id"]: r for r in records}.values())
     if source.type in REVIEW_SITES:
         return [r | {"brand": source.brand} for r in records]
-    return [r | {"brand": brand_of(r)} for r in records if brand_of(r)]
+    return [r | {"brand": brand, "external_id": r["external_id"] + (f"#brand={brand}" if n else "")}
+            for r in records for n, brand in enumerate(brands_of(r))]
 
 
 def check_rows(source: Source, rows: list[dict[str, Any]]) -> None:
