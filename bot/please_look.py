@@ -7,7 +7,7 @@ import html
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from telegram import Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
@@ -15,7 +15,14 @@ from bot.formatting import Button, Keyboard, Rendered, name_text, shorten, stars
 from bot.i18n import t
 from review_watch.bootstrap import App
 from review_watch.services.cases import ActionRefused
-from review_watch.services.review_queue import AlreadyACase, UnsureItem, Verdict, answer_unsure, report_missed
+from review_watch.services.review_queue import (
+    AlreadyACase,
+    UnsureItem,
+    Verdict,
+    answer_unsure,
+    report_missed,
+    waiting_items,
+)
 from review_watch.storage.orm import Staff
 from review_watch.storage.unit_of_work import UnitOfWork
 
@@ -74,6 +81,18 @@ class PleaseLookHandlers:
             await query.answer(t(exc.key, member.locale), show_alert=True)
             return
         await query.answer(_verdict_text(verdict, member.locale))
+        await self._drop_answered_buttons(query)
+
+    async def _drop_answered_buttons(self, query: CallbackQuery) -> None:
+        """The list keeps the buttons of the items still waiting; those answered (by anyone) go."""
+        message = query.message
+        if not isinstance(message, Message) or message.reply_markup is None:
+            return
+        rows = [(row, _mention_of(row)) for row in message.reply_markup.inline_keyboard]
+        listed = [mention_id for _, mention_id in rows if mention_id is not None]
+        waiting = {item.mention_id for item in await self._in_db(lambda uow: waiting_items(uow, listed))}
+        keep = [row for row, mention_id in rows if mention_id in waiting]
+        await message.edit_reply_markup(InlineKeyboardMarkup(keep) if keep else None)
 
     async def missed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/missed URL: a complaint the bot did not alert on."""
@@ -96,6 +115,12 @@ class PleaseLookHandlers:
             return
         await message.reply_html(t("missed.opened", member.locale, case_id=verdict.case_id,
                                    assignee=name_text(verdict.assignee or "—")))
+
+
+def _mention_of(row: Sequence[InlineKeyboardButton]) -> int | None:
+    data = row[0].callback_data if row else None
+    decoded = callbacks.decode_callback(data) if isinstance(data, str) else None
+    return decoded.case_id if decoded else None
 
 
 def _verdict_text(verdict: Verdict, lang: str) -> str:
