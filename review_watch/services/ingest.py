@@ -96,7 +96,10 @@ def store_mention(uow: UnitOfWork, item: MentionItem, brand: str | None, clock: 
                                                     Mention.external_id == item.external_id))
     now = clock()
     if existing is not None:
-        if existing.content_hash == digest and existing.rating == item.rating:
+        unchanged = existing.content_hash == digest and existing.rating == item.rating
+        older = (item.published_at is not None and existing.published_at is not None
+                 and item.published_at < existing.published_at)
+        if unchanged or older:  # an older version of a review is no edit of it
             return StoredMention(StoreOutcome.DUPLICATE, existing.id)
         details = {"old_text": existing.text, "old_rating": existing.rating, "new_rating": item.rating}
         if existing.sentiment is not None:
@@ -106,6 +109,7 @@ def store_mention(uow: UnitOfWork, item: MentionItem, brand: str | None, clock: 
         session.add(CaseEvent(mention_id=existing.id, kind="edited", actor=f"source:{item.source}", at=now,
                               details=details))
         existing.title, existing.text, existing.rating = item.title, item.text, item.rating
+        existing.published_at = item.published_at or existing.published_at
         existing.content_hash = digest
         existing.raw = item.raw
         existing.updated_at = now

@@ -1,11 +1,13 @@
 """Review pages written in the tests, in the platforms' formats: Trustpilot's `__NEXT_DATA__` page, the
-App Store's customer-reviews feed as Atom XML, and a shop's page with schema.org reviews."""
+App Store's customer-reviews feed as Atom XML, Google Play's batchexecute answer, and a shop's page with
+schema.org reviews."""
 
 from __future__ import annotations
 
 import json
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from xml.sax.saxutils import escape, quoteattr
 
 
@@ -98,3 +100,14 @@ def schema_org_page(reviews: list[Review], shapes: list[str], ids: bool = False)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Acme Kettle</title></head>'
             f'<body><main itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Acme Kettle</h1>'
             f"{parts}</main></body></html>").encode()
+
+
+def google_play_response(reviews: list[Review], app_version: str = "8.1.0") -> bytes:
+    """Google Play's answer to the UsvDTd (reviews) call of batchexecute: the XSSI prefix, then the envelope
+    whose row carries the reviews as a JSON string. A review listed twice under one id is its history."""
+    rows = [[r.id, [r.author, [None, 2, None, [None, None, f"https://play-lh.googleusercontent.com/a/{r.author}"]]],
+             r.rating, None, r.text, [int(datetime.fromisoformat(r.published).timestamp()), 0], 0, None, None,
+             None, app_version] for r in reviews]
+    inner = json.dumps([rows, [None, None]], ensure_ascii=False, separators=(",", ":"))
+    envelope = [["wrb.fr", "UsvDTd", inner, None, None, None, "generic"], ["di", 48], ["af.httprm", 47, "0", 1]]
+    return b")]}'\n\n" + json.dumps(envelope, ensure_ascii=False).encode()
