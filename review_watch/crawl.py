@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.downloadermiddlewares import robotstxt
 from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.http import Request
 from scrapy.settings import Settings
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +39,7 @@ from review_watch.storage.unit_of_work import UnitOfWork
 from spiders import settings as spider_settings
 from spiders.pipelines import DATABASE_SETTING
 from spiders.registry import SPIDERS
+from spiders.spiders.base import failure_reason
 
 log = logging.getLogger(__name__)
 
@@ -269,13 +273,48 @@ class _QuietLibraries(logging.Filter):
         return record.name.startswith("review_watch") or record.levelno >= logging.WARNING
 
 
+class _RobotsTxtFailures(logging.Filter):
+    """Scrapy's line for a robots.txt it could not fetch names the page that waited for it: name the source,
+    the robots.txt and the reason instead. Scrapy then crawls the site as if robots.txt allowed everything."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if (isinstance(args, dict) and isinstance(args.get("request"), Request)
+                and isinstance(args.get("f_exception"), BaseException)):
+            page = urlsplit(args["request"].url)
+            record.msg = "%s: cannot fetch %s: %s; crawling it as if robots.txt allowed everything"
+            record.args = (getattr(getattr(record, "spider", None), "name", "?"),
+                           f"{page.scheme}://{page.netloc}/robots.txt", failure_reason(args["f_exception"]))
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+class _OneLine(logging.Formatter):
+    """Each record on one line, naming its source: an exception as its reason, never a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = record.getMessage().split("Traceback (most recent call last)", 1)[0]
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and failure_reason(error) not in line:
+            line = f"{line.rstrip().rstrip(':')}: {failure_reason(error)}"
+        source = getattr(getattr(record, "spider", None), "name", None)
+        if source and not line.startswith(f"{source}:"):
+            line = f"{source}: {line}"
+        return super().format(logging.makeLogRecord({
+            **record.__dict__, "msg": " ".join(line.split()), "args": None, "exc_info": None, "exc_text": None,
+            "stack_info": None}))
+
+
 def configure_crawl_logging(verbose: bool) -> None:
-    """Plain log lines on standard error: Scrapy's own only when asked (`--verbose`)."""
+    """Plain log lines on standard error, one per event; Scrapy's own lines and tracebacks only when asked
+    (`--verbose`)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    layout = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(logging.Formatter(layout) if verbose else _OneLine(layout))
     if not verbose:
         handler.addFilter(_QuietLibraries())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    logging.getLogger(robotstxt.__name__).addFilter(_RobotsTxtFailures())
     warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning)

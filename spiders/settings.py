@@ -28,6 +28,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubling each time
 RETRY_BACKOFF_MAX = 60.0
 RETRY_AFTER_MAX = 300.0  # longest Retry-After honoured
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # the spider's errback names the failure, with its source, in one line
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetryMiddleware": 550,

@@ -11,9 +11,16 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
+from OpenSSL import SSL
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
 from review_watch.domain.brand_matching import BrandMatcher
@@ -154,10 +161,10 @@ class ReviewWatchSpider(scrapy.Spider):
 
     def on_fetch_error(self, failure: Failure) -> None:
         stats = self.crawler.stats
-        assert stats is not None
+        assert stats is not None and failure.value is not None
         request = getattr(failure, "request", None)
         url = request.url if request is not None else self.start_url
-        reason = f"cannot fetch {url}: {_failure_reason(failure)}"
+        reason = f"cannot fetch {url}: {failure_reason(failure.value)}"
         stats.inc_value(STAT_FETCH_FAILURES)
         stats.set_value(STAT_FAILURE_REASON, reason)
         self.logger.error("%s: %s", self.source_name, reason)
@@ -178,15 +185,35 @@ def newest_versions(items: list[MentionItem]) -> list[MentionItem]:
     return list(newest.values())
 
 
-def _failure_reason(failure: Failure) -> str:
-    if failure.check(HttpError):
-        response = getattr(failure.value, "response", None)
-        return f"HTTP {getattr(response, 'status', '?')}"
-    if failure.check(TimeoutError, TCPTimedOutError):
-        return "timed out"
-    if failure.check(DNSLookupError):
-        return "DNS lookup failed"
-    return f"{failure.type.__name__ if failure.type else 'error'}: {_one_line(failure.getErrorMessage())}"
+# Exceptions whose own message says what happened, in words a reader of the log understands.
+_SELF_EXPLAINING = (CannotResolveHostError, DNSLookupError, DownloadConnectionRefusedError, ConnectionRefusedError,
+                    DownloadTimeoutError, TimeoutError, TCPTimedOutError, IgnoreRequest)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a download failed, on one line."""
+    if isinstance(exc, HttpError):
+        return f"HTTP {getattr(exc.response, 'status', '?')}"
+    cause = _cause(exc)
+    if isinstance(cause, SSL.Error):
+        details = cause.args[0] if cause.args and isinstance(cause.args[0], list) else []
+        return "TLS handshake failed: " + ("; ".join(str(d[-1]) for d in details if isinstance(d, tuple) and d)
+                                           or _one_line(str(cause)))
+    if isinstance(exc, _SELF_EXPLAINING):
+        return _one_line(str(exc)).rstrip(".") or type(exc).__name__
+    return f"{type(cause).__name__}: {_one_line(str(cause)).rstrip('.')}"
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The error under Scrapy's and Twisted's wrappers (Twisted's HTTP client keeps its reasons as Failures)."""
+    while True:
+        reasons = [r.value for r in getattr(exc, "reasons", None) or () if isinstance(r, Failure) and r.value]
+        if reasons:
+            exc = reasons[0]
+        elif exc.__cause__ is not None:
+            exc = exc.__cause__
+        else:
+            return exc
 
 
 def _one_line(text: str) -> str:

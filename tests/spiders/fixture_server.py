@@ -18,6 +18,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     released: threading.Event | None = None  # when given, the reply waits until it is set (at most 300 s)
+    hang_up: bool = False  # close the connection without answering
 
 
 @dataclass
@@ -81,6 +82,9 @@ class FixtureServer:
                     time.sleep(reply.delay)
                 if reply.released is not None:
                     reply.released.wait(timeout=300)
+                if reply.hang_up:
+                    self.close_connection = True
+                    return
                 body = reply.body.replace(b"{base}", server.base.encode())
                 try:
                     self.send_response(reply.status)
