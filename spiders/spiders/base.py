@@ -20,7 +20,6 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
 from review_watch.domain.brand_matching import BrandMatcher
@@ -186,8 +185,7 @@ def newest_versions(items: list[MentionItem]) -> list[MentionItem]:
 
 
 # Exceptions whose own message says what happened, in words a reader of the log understands.
-_SELF_EXPLAINING = (CannotResolveHostError, DNSLookupError, DownloadConnectionRefusedError, ConnectionRefusedError,
-                    DownloadTimeoutError, TimeoutError, TCPTimedOutError, IgnoreRequest)
+_SELF_EXPLAINING = (CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError, IgnoreRequest)
 
 
 def failure_reason(exc: BaseException) -> str:
