@@ -7,7 +7,7 @@ from pathlib import Path
 from review_watch.config import DEFAULT_CONFIG_NAME, ConfigError
 
 EXAMPLE_CONFIG = """\
-# Review Watch configuration. Every key is described in the README.
+# Review Watch configuration. Every key is described in docs/config.md.
 
 [database]
 url = "sqlite:///review-watch.db"      # any SQLAlchemy URL, e.g. "postgresql://user@host/db"

