@@ -34,7 +34,8 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     config = BertConfig(
         vocab_size=len(vocab.pieces) + 35, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, initializer_range=0.5, id2label=dict(enumerate(LABELS)), label2id={v: i for i, v in enumerate(LABELS)},
+        intermediate_size=64, initializer_range=0.5,  # wide enough that inputs tell apart at random init
+        id2label=dict(enumerate(LABELS)), label2id={v: i for i, v in enumerate(LABELS)},
     )
     BertForSequenceClassification(config).save_pretrained(folder)
     write_tokenizer(vocab, folder)
