@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup model demo test lint bench
+.PHONY: setup model demo test test-fast lint bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: setup
 
 test: model lint
 	$(BIN)/python -m pytest -q
+
+# The quick loop: the unit tests only (no model build, no database, no lint); `make test` stays the CI command.
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: model
 	$(BIN)/python bench/bench_classify.py
