@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from review_watch.storage.orm import FeedbackExample, Mention
-from review_watch.storage.unit_of_work import UnitOfWork
+from review_watch.storage.unit_of_work import AbstractUnitOfWork, UnitOfWork
 
 FALSE_ALARM = "false_alarm"  # "not actionable" pressed on an alert
 UNSURE_ANSWER = "unsure_answer"  # a lead's "complaint" / "not a complaint" on the "please look" list
@@ -23,21 +23,20 @@ def not_a_complaint_label(model_label: str | None) -> str:
     return "positive" if model_label == "positive" else "neutral"
 
 
-def record_example(uow: UnitOfWork, mention: Mention, kind: str, label: str, actor: str,
+def record_example(uow: AbstractUnitOfWork, mention: Mention, kind: str, label: str, actor: str,
                    now: datetime) -> FeedbackExample:
     sentiment = mention.sentiment
     example = FeedbackExample(
         mention_id=mention.id, kind=kind, label=label, model_label=sentiment.label if sentiment else None,
         text=mention.text, language=(sentiment.language if sentiment and sentiment.language else mention.language),
         actor=actor, created_at=now)
-    uow.session.add(example)
+    uow.repo.add(example)
     return example
 
 
-def record_false_alarm(uow: UnitOfWork, mention_id: int, actor: str, now: datetime) -> None:
+def record_false_alarm(uow: AbstractUnitOfWork, mention_id: int, actor: str, now: datetime) -> None:
     """An alert marked "not actionable": the model flagged what needed no response."""
-    mention = uow.session.scalar(select(Mention).options(joinedload(Mention.sentiment))
-                                 .where(Mention.id == mention_id))
+    mention = uow.repo.mention(mention_id)
     if mention is not None:
         label = not_a_complaint_label(mention.sentiment.label if mention.sentiment else None)
         record_example(uow, mention, FALSE_ALARM, label, actor, now)

@@ -7,17 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
-
 from review_watch.clock import Clock
 from review_watch.config import Config
 from review_watch.domain import cases as domain
 from review_watch.domain.business_time import is_open
 from review_watch.domain.routing import RoutingDecision, StaffMember, route
 from review_watch.services.policy import reschedule
-from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage, SentimentResult, Staff
-from review_watch.storage.unit_of_work import UnitOfWork
+from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage, SentimentResult
+from review_watch.storage.unit_of_work import AbstractUnitOfWork
 from sentiment.types import Judgement, TextToJudge
 
 
@@ -37,14 +34,12 @@ class TriageFigures:
     cases_opened: int
 
 
-def classify_pending(uow: UnitOfWork, classifier: Classifier, model_name: str, clock: Clock,
+def classify_pending(uow: AbstractUnitOfWork, classifier: Classifier, model_name: str, clock: Clock,
                      batch_size: int = 256) -> tuple[int, int]:
     """Give every mention without a sentiment result one. Returns (classified, negative)."""
     classified = negative = 0
     while True:
-        pending = list(uow.session.scalars(
-            select(Mention).outerjoin(SentimentResult).where(SentimentResult.mention_id.is_(None))
-            .order_by(Mention.id).limit(batch_size)))
+        pending = uow.repo.unclassified_mentions(batch_size)
         if not pending:
             return classified, negative
         judgements = classifier.judge([
@@ -52,7 +47,7 @@ def classify_pending(uow: UnitOfWork, classifier: Classifier, model_name: str, c
                         language_hint=m.language) for m in pending])
         now = clock()
         for mention, judgement in zip(pending, judgements, strict=True):
-            uow.session.add(_sentiment_row(mention.id, judgement, model_name, now))
+            uow.repo.add(_sentiment_row(mention.id, judgement, model_name, now))
             negative += judgement.negative
         uow.commit()
         classified += len(pending)
@@ -66,10 +61,10 @@ def _sentiment_row(mention_id: int, judgement: Judgement, model_name: str, now: 
         classified_at=now)
 
 
-def staff_members(uow: UnitOfWork, config: Config, now: datetime) -> list[StaffMember]:
+def staff_members(uow: AbstractUnitOfWork, config: Config, now: datetime) -> list[StaffMember]:
     known = {c.name for c in config.calendars}
     members = []
-    for row in uow.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)):
+    for row in uow.repo.active_staff():
         calendar = config.calendar(row.calendar) if row.calendar in known else None  # built once per config
         members.append(StaffMember(
             name=row.name, telegram_id=row.telegram_id, role=row.role, languages=frozenset(row.languages),
@@ -78,41 +73,32 @@ def staff_members(uow: UnitOfWork, config: Config, now: datetime) -> list[StaffM
     return members
 
 
-def open_case_counts(uow: UnitOfWork) -> dict[str, int]:
-    rows = uow.session.execute(
-        select(Staff.name, func.count(Case.id)).join(Case, Case.assignee_id == Staff.id)
-        .where(Case.status.in_(domain.OPEN_STATUSES)).group_by(Staff.name))
-    return {name: count for name, count in rows}
+def open_case_counts(uow: AbstractUnitOfWork) -> dict[str, int]:
+    return uow.repo.open_case_counts()
 
 
-def previous_handler(uow: UnitOfWork, author_id: int | None, brand: str | None, mention_id: int) -> str | None:
+def previous_handler(uow: AbstractUnitOfWork, author_id: int | None, brand: str | None, mention_id: int) -> str | None:
     """The person who last handled this author on this brand: "one personal manager"."""
     if author_id is None:
         return None
-    return uow.session.scalar(
-        select(Staff.name).join(Case, Case.assignee_id == Staff.id).join(Mention, Mention.id == Case.id)
-        .where(Mention.author_id == author_id, Case.brand == brand, Case.id != mention_id)
-        .order_by(Case.arrived_at.desc()).limit(1))
+    return uow.repo.previous_handler(author_id, brand, mention_id)
 
 
-def queue_message(uow: UnitOfWork, *, kind: str, dedupe_key: str, staff_id: int | None, case_id: int | None,
+def queue_message(uow: AbstractUnitOfWork, *, kind: str, dedupe_key: str, staff_id: int | None, case_id: int | None,
                   now: datetime, payload: dict[str, object] | None = None) -> None:
     """Add to the outbox unless a message with the same key was ever queued: nothing is sent twice."""
-    if uow.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+    if uow.repo.outbox_key_used(dedupe_key):
         return
-    uow.session.add(OutboxMessage(dedupe_key=dedupe_key, kind=kind, staff_id=staff_id, case_id=case_id,
+    uow.repo.add(OutboxMessage(dedupe_key=dedupe_key, kind=kind, staff_id=staff_id, case_id=case_id,
                                   payload=payload or {}, status="pending", attempts=0, not_before=now,
                                   created_at=now))
 
 
-def staff_ids_by_name(uow: UnitOfWork, names: Iterable[str]) -> dict[str, int]:
-    wanted = list(names)
-    if not wanted:
-        return {}
-    return {name: id_ for name, id_ in uow.session.execute(select(Staff.name, Staff.id).where(Staff.name.in_(wanted)))}
+def staff_ids_by_name(uow: AbstractUnitOfWork, names: Iterable[str]) -> dict[str, int]:
+    return uow.repo.staff_ids_by_name(names)
 
 
-def apply_routing(uow: UnitOfWork, case: Case, decision: RoutingDecision, now: datetime, actor: str) -> None:
+def apply_routing(uow: AbstractUnitOfWork, case: Case, decision: RoutingDecision, now: datetime, actor: str) -> None:
     """Assign the case as decided, record it, and queue the alert and the leads' notes."""
     ids = staff_ids_by_name(uow, [n for n in (decision.assignee, *decision.notify_leads) if n])
     previous = case.assignee_id
@@ -120,7 +106,7 @@ def apply_routing(uow: UnitOfWork, case: Case, decision: RoutingDecision, now: d
     case.routing_note = decision.reason
     if case.status == domain.CaseStatus.NEW and case.assignee_id is not None:
         case.status = domain.CaseStatus.ASSIGNED
-    uow.session.add(CaseEvent(mention_id=case.id, kind="assigned", actor=actor, at=now,
+    uow.repo.add(CaseEvent(mention_id=case.id, kind="assigned", actor=actor, at=now,
                               details={"assignee": decision.assignee, "reason": decision.reason,
                                        "previous_assignee_id": previous}))
     if case.assignee_id is not None:
@@ -132,24 +118,18 @@ def apply_routing(uow: UnitOfWork, case: Case, decision: RoutingDecision, now: d
                       payload={"notice": "routing", "reason": decision.reason})
 
 
-def open_cases(uow: UnitOfWork, config: Config, clock: Clock) -> int:
+def open_cases(uow: AbstractUnitOfWork, config: Config, clock: Clock) -> int:
     """Open a case for every negative mention that has none, route it and queue its alert. An unsure
     judgement opens none: it waits on the leads' "please look" list."""
     opened = 0
-    needing = uow.session.scalars(
-        select(Mention).join(SentimentResult).outerjoin(Case, Case.id == Mention.id)
-        .options(joinedload(Mention.sentiment), joinedload(Mention.brand))
-        .where(SentimentResult.negative.is_(True), SentimentResult.unsure.is_(False), Case.id.is_(None),
-               Mention.duplicate_of_id.is_(None), Mention.brand_id.is_not(None))
-        .order_by(Mention.id))
-    for mention in list(needing):
+    for mention in uow.repo.mentions_needing_case():
         open_case_for(uow, config, mention, clock(), SYSTEM_ACTOR)
         uow.commit()
         opened += 1
     return opened
 
 
-def open_case_for(uow: UnitOfWork, config: Config, mention: Mention, now: datetime, actor: str) -> Case:
+def open_case_for(uow: AbstractUnitOfWork, config: Config, mention: Mention, now: datetime, actor: str) -> Case:
     """Open the mention's case, its clock counted from the mention's arrival, route it and queue its alert."""
     # A review edited into a complaint arrived, as a complaint, when the edit was found.
     arrived = mention.updated_at or mention.arrived_at
@@ -157,26 +137,25 @@ def open_case_for(uow: UnitOfWork, config: Config, mention: Mention, now: dateti
     case = Case(id=mention.id, brand=mention.brand.name if mention.brand else None, status=domain.CaseStatus.NEW,
                 arrived_at=arrived, deadline_at=clock_rules.deadline,
                 remind_at=clock_rules.remind_at, escalation_level=0)
-    uow.session.add(case)
-    uow.session.add(CaseEvent(mention_id=mention.id, kind="opened", actor=actor, at=now,
+    uow.repo.add(case)
+    uow.repo.add(CaseEvent(mention_id=mention.id, kind="opened", actor=actor, at=now,
                               details={"deadline": case.deadline_at.isoformat()}))
-    uow.session.flush()
+    uow.repo.flush()
     language = mention.sentiment.language if mention.sentiment else mention.language
     decision = route(case.brand or "", language, staff_members(uow, config, now), open_case_counts(uow),
                      previous_handler(uow, mention.author_id, case.brand, mention.id))
     apply_routing(uow, case, decision, now, SYSTEM_ACTOR)
-    uow.session.flush()
-    uow.session.refresh(case, ["assignee"])
+    uow.repo.load_assignee(case)
     reschedule(config, case, now)
     return case
 
 
-def has_unclassified(uow: UnitOfWork) -> bool:
-    return uow.session.scalar(select(Mention.id).outerjoin(SentimentResult)
-                              .where(SentimentResult.mention_id.is_(None)).limit(1)) is not None
+def has_unclassified(uow: AbstractUnitOfWork) -> bool:
+    return uow.repo.has_unclassified()
 
 
-def triage(uow: UnitOfWork, config: Config, classifier: Callable[[], Classifier], clock: Clock) -> TriageFigures:
+def triage(uow: AbstractUnitOfWork, config: Config, classifier: Callable[[], Classifier],
+           clock: Clock) -> TriageFigures:
     """Classify what is new (loading the model only when there is something), then open cases."""
     classified = negative = 0
     if has_unclassified(uow):

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from review_watch.domain.cases import OPEN_STATUSES
+from review_watch.storage.orm import (
+    Brand,
+    Case,
+    CaseEvent,
+    FeedbackExample,
+    Invite,
+    Mention,
+    OutboxMessage,
+    SentimentResult,
+    Staff,
+)
 from sentiment.types import Judgement, TextToJudge
 
 NEGATIVE_WORDS = ("terrible", "awful", "ужасн", "never again", "broken")
@@ -43,3 +56,158 @@ class ManualClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+# A repository and unit of work with no database ---------------------------------------------------------
+# In the manner of "Architecture Patterns with Python": the services run unchanged on rows kept in lists.
+# The rows are the ORM classes, never attached to a session; what the real repository's joins and
+# relationship loading do, `add` and `load_assignee` do by hand.
+
+
+class FakeRepository:
+    """`review_watch.storage.repository.Repository` over lists."""
+
+    def __init__(self) -> None:
+        self.staff_rows: list[Staff] = []
+        self.brands: list[Brand] = []
+        self.mentions: list[Mention] = []
+        self.sentiments: list[SentimentResult] = []
+        self.cases: list[Case] = []
+        self.events: list[CaseEvent] = []
+        self.outbox: list[OutboxMessage] = []
+        self.invites: list[Invite] = []
+        self.feedback: list[FeedbackExample] = []
+        self.flushes = 0
+
+    def _table(self, row: object) -> list[Any]:
+        tables: dict[type, list[Any]] = {
+            Staff: self.staff_rows, Brand: self.brands, Mention: self.mentions, SentimentResult: self.sentiments,
+            Case: self.cases, CaseEvent: self.events, OutboxMessage: self.outbox, Invite: self.invites,
+            FeedbackExample: self.feedback}
+        if type(row) not in tables:
+            raise TypeError(f"the fake repository keeps no {type(row).__name__}")
+        return tables[type(row)]
+
+    def add(self, row: object) -> None:
+        table = self._table(row)
+        if any(kept is row for kept in table):
+            return
+        if hasattr(row, "id") and not isinstance(row, Case) and row.id is None:
+            row.id = max((kept.id for kept in table), default=0) + 1
+        table.append(row)
+        if isinstance(row, Case):  # the case shares its mention's id
+            row.mention = self._mention(row.id)
+        elif isinstance(row, SentimentResult):
+            self._mention(row.mention_id).sentiment = row
+        elif isinstance(row, Mention) and row.brand is None and row.brand_id is not None:
+            row.brand = next(b for b in self.brands if b.id == row.brand_id)
+
+    def _mention(self, mention_id: int) -> Mention:
+        return next(m for m in self.mentions if m.id == mention_id)
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+    def load_assignee(self, case: Case) -> None:
+        case.assignee = self.staff(case.assignee_id) if case.assignee_id is not None else None
+
+    def staff(self, staff_id: int) -> Staff | None:
+        return next((s for s in self.staff_rows if s.id == staff_id), None)
+
+    def active_staff(self) -> list[Staff]:
+        return sorted((s for s in self.staff_rows if s.active), key=lambda s: s.name)
+
+    def active_staff_by_telegram_id(self, telegram_id: int) -> Staff | None:
+        return next((s for s in self.active_staff() if s.telegram_id == telegram_id), None)
+
+    def active_staff_named(self, name: str) -> Staff | None:
+        return next((s for s in self.active_staff() if s.name.casefold() == name.casefold()), None)
+
+    def staff_name_taken(self, name: str) -> bool:
+        return any(s.name == name for s in self.staff_rows)
+
+    def staff_ids_by_name(self, names: Iterable[str]) -> dict[str, int]:
+        wanted = set(names)
+        return {s.name: s.id for s in self.staff_rows if s.name in wanted}
+
+    def case(self, case_id: int) -> Case | None:
+        return next((c for c in self.cases if c.id == case_id), None)
+
+    def open_cases_assigned_to(self, staff_id: int) -> list[Case]:
+        return sorted((c for c in self.cases if c.assignee_id == staff_id and c.status in OPEN_STATUSES),
+                      key=lambda c: c.id)
+
+    def open_case_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for case in self.cases:
+            member = self.staff(case.assignee_id) if case.assignee_id is not None else None
+            if member is not None and case.status in OPEN_STATUSES:
+                counts[member.name] = counts.get(member.name, 0) + 1
+        return counts
+
+    def cases_due(self, now: datetime, limit: int) -> list[Case]:
+        due = sorted((c for c in self.cases if c.next_due_at is not None and c.next_due_at <= now),
+                     key=lambda c: c.next_due_at or now)
+        return due[:limit]
+
+    def previous_handler(self, author_id: int, brand: str | None, mention_id: int) -> str | None:
+        handled = [c for c in self.cases if c.mention.author_id == author_id and c.brand == brand
+                   and c.id != mention_id and c.assignee_id is not None]
+        for case in sorted(handled, key=lambda c: c.arrived_at, reverse=True):
+            member = self.staff(case.assignee_id) if case.assignee_id is not None else None
+            if member is not None:
+                return member.name
+        return None
+
+    def mention(self, mention_id: int) -> Mention | None:
+        return next((m for m in self.mentions if m.id == mention_id), None)
+
+    def unclassified_mentions(self, limit: int) -> list[Mention]:
+        return sorted((m for m in self.mentions if m.sentiment is None), key=lambda m: m.id)[:limit]
+
+    def has_unclassified(self) -> bool:
+        return any(m.sentiment is None for m in self.mentions)
+
+    def mentions_needing_case(self) -> list[Mention]:
+        with_case = {c.id for c in self.cases}
+        return sorted((m for m in self.mentions
+                       if m.sentiment is not None and m.sentiment.negative and not m.sentiment.unsure
+                       and m.id not in with_case and m.duplicate_of_id is None and m.brand_id is not None),
+                      key=lambda m: m.id)
+
+    def outbox_key_used(self, dedupe_key: str) -> bool:
+        return any(m.dedupe_key == dedupe_key for m in self.outbox)
+
+    def invite(self, code: str) -> Invite | None:
+        return next((i for i in self.invites if i.code == code), None)
+
+    # What a test reads back ---------------------------------------------------------------------------
+
+    def events_of(self, case_id: int) -> list[CaseEvent]:
+        return [e for e in self.events if e.mention_id == case_id]
+
+    def queued(self) -> list[tuple[str, str | None, int | None]]:
+        """(kind, recipient's name, case id) of every queued message, in order."""
+        return [(m.kind, (member.name if (member := self.staff(m.staff_id) if m.staff_id else None) else None),
+                 m.case_id) for m in self.outbox]
+
+
+class FakeUnitOfWork:
+    """`review_watch.storage.unit_of_work.AbstractUnitOfWork` with no database: counts its commits."""
+
+    def __init__(self, repo: FakeRepository | None = None) -> None:
+        self.repo = repo or FakeRepository()
+        self.commits = 0
+        self.rollbacks = 0
+
+    def __enter__(self) -> FakeUnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def commit(self) -> None:
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self.rollbacks += 1
