@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot import callbacks
+from bot import callbacks, commands
 from bot.i18n import t
 from review_watch.domain.cases import CLAIMABLE_STATUSES, CLOSED_STATUSES, OPEN_STATUSES
 
@@ -520,14 +520,9 @@ def render_stats(stats: StatsFields, lang: str) -> str:
     return split_for_telegram("\n".join(lines))[0]
 
 
-COMMANDS = ("start", "help", "queue", "case", "reply", "resolve", "mute", "unmute")
-LEAD_COMMANDS = ("assign", "stats", "invite", "missed")
-
-
 def bot_commands(lang: str, for_leads: bool = False) -> list[tuple[str, str]]:
-    """(command, description) pairs for setMyCommands in ``lang``."""
-    names = COMMANDS + (LEAD_COMMANDS if for_leads else ())
-    return [(name, t(f"command.{name}", lang)) for name in names]
+    """(command, description) pairs in ``lang``, for /help and setMyCommands (the table: bot/commands.py)."""
+    return [(command.name, t(f"command.{command.name}", lang)) for command in commands.listed(for_leads)]
 
 
 def render_help(lang: str, is_lead: bool) -> str:

@@ -24,10 +24,11 @@ from telegram.warnings import PTBUserWarning
 
 from bot import callbacks, messages
 from bot.callbacks import CallbackData, decode_callback
+from bot.commands import COMMANDS
 from bot.please_look import PleaseLookHandlers
 from review_watch.bootstrap import App
 from review_watch.domain import cases as domain
-from review_watch.domain.permissions import Decision, Member, Operation, decide
+from review_watch.domain.permissions import AGENT, Decision, Member, Operation, decide, may_do_leads_work
 from review_watch.services import cases as case_service
 from review_watch.services.cases import ActionRefused, ActionResult
 from review_watch.services.stats import my_queue, team_stats
@@ -43,6 +44,8 @@ STAFF_KEY = "review_watch_staff"
 class Handlers:
     def __init__(self, app: App) -> None:
         self.app = app
+        self.please_look = PleaseLookHandlers(app, Handlers.staff)
+        self.missed = self.please_look.missed
 
     async def _in_db(self, work: Callable[[UnitOfWork], T]) -> T:
         def run() -> T:
@@ -98,7 +101,7 @@ class Handlers:
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = self.staff(context)
-        await self._reply(update, messages.help_text(member.locale, member.role == "lead"))
+        await self._reply(update, messages.help_text(member.locale, may_do_leads_work(_member(member))))
 
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = self.staff(context)
@@ -159,7 +162,7 @@ class Handlers:
         member = self.staff(context)
         now = self.app.clock()
         try:
-            code = await self._in_db(lambda uow: case_service.create_invite(uow, member, "agent", now))
+            code = await self._in_db(lambda uow: case_service.create_invite(uow, member, AGENT, now))
         except ActionRefused as exc:
             await self._reply(update, messages.refusal(exc, member.locale))
             return
@@ -339,8 +342,12 @@ def _forget_reply(user_data: dict[str, Any]) -> None:
         user_data.pop(key, None)
 
 
+def _member(member: Staff) -> Member:
+    return Member(member.name, member.role)
+
+
 def may(member: Staff, operation: Operation, case_assignee: str | None = None) -> Decision:
-    return decide(Member(member.name, member.role), operation, case_assignee)
+    return decide(_member(member), operation, case_assignee)
 
 
 def _detached(uow: UnitOfWork, member: Staff | None) -> Staff | None:
@@ -360,7 +367,6 @@ async def context_reply(chat_id: int, update: Update, html: str,
 
 def install(application: Application[Any, Any, Any, Any, Any, Any], app: App) -> None:
     handlers = Handlers(app)
-    please_look = PleaseLookHandlers(app, Handlers.staff)
     application.add_handler(TypeHandler(Update, handlers.identify), group=-1)
     with warnings.catch_warnings():  # per chat on purpose: the conversation spans the card and the confirmation
         warnings.simplefilter("ignore", PTBUserWarning)
@@ -375,12 +381,8 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], app: App) ->
             allow_reentry=True,  # another card's Reply button starts over for that case
         )
     application.add_handler(conversation)
-    for name, callback in (("start", handlers.start), ("help", handlers.help), ("queue", handlers.queue),
-                           ("case", handlers.case), ("reply", handlers.reply_command),
-                           ("resolve", handlers.resolve), ("assign", handlers.assign), ("stats", handlers.stats),
-                           ("invite", handlers.invite), ("missed", please_look.missed),
-                           ("mute", handlers.mute), ("unmute", handlers.unmute)):
-        application.add_handler(CommandHandler(name, callback))
+    for command in COMMANDS:
+        application.add_handler(CommandHandler(command.name, getattr(handlers, command.handler)))
     application.add_handler(CallbackQueryHandler(
-        please_look.answer, pattern=rf"^({callbacks.COMPLAINT}|{callbacks.NOT_COMPLAINT}):"))
+        handlers.please_look.answer, pattern=rf"^({callbacks.COMPLAINT}|{callbacks.NOT_COMPLAINT}):"))
     application.add_handler(CallbackQueryHandler(handlers.button))

@@ -16,6 +16,7 @@ from bot.i18n import languages, t
 from bot.please_look import render_please_look
 from review_watch.config import Config
 from review_watch.domain import cases as domain
+from review_watch.domain.permissions import Member, may_do_leads_work
 from review_watch.services.cases import ActionRefused, ActionResult
 from review_watch.services.review_queue import waiting_items
 from review_watch.services.stats import TeamStats
@@ -49,7 +50,7 @@ class RenderedMessage:
 
 def reader_for(config: Config, member: Staff) -> Reader:
     calendar = config.calendar(member.calendar) if member.calendar else config.calendar()
-    return Reader(member.locale, calendar.timezone, member.role == "lead")
+    return Reader(member.locale, calendar.timezone, may_do_leads_work(Member(member.name, member.role)))
 
 
 def telegram_keyboard(keyboard: Keyboard) -> PTBKeyboard:

@@ -24,6 +24,7 @@ class Operation(StrEnum):
     REPORT_MISSED = "report_missed"
 
 
+LEAD, AGENT = "lead", "agent"  # the roles a staff member can have
 ANY_STAFF = frozenset({Operation.HELP, Operation.QUEUE, Operation.MUTE})
 LEADS_ONLY = frozenset({Operation.ASSIGN, Operation.STATS, Operation.INVITE, Operation.JUDGE_UNSURE,
                         Operation.REPORT_MISSED})
@@ -38,7 +39,7 @@ class Member:
     """A configured or invited staff member."""
 
     name: str
-    role: str  # "agent" | "lead"
+    role: str  # AGENT | LEAD
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,24 @@ class Decision:
 ALLOWED = Decision(True, "")
 
 
+def is_lead(role: str) -> bool:
+    """Whether someone with ``role`` leads the team: may do everything (LEADS_ONLY included) and is the one
+    escalations, routing notices, broken-source notices and the "please look" lists go to."""
+    return role == LEAD
+
+
+def may_do_leads_work(member: Member | None) -> bool:
+    """Whether ``member`` may do what only leads may (the lead commands and buttons are shown to them)."""
+    return member is not None and all(decide(member, operation).allowed for operation in LEADS_ONLY)
+
+
 def decide(member: Member | None, operation: Operation, case_assignee: str | None = None) -> Decision:
     """``case_assignee`` is the name of the staff member the case is assigned to (None: nobody)."""
     if member is None:
         return Decision(False, "refused")
-    if member.role == "lead":
+    if is_lead(member.role):
         return ALLOWED
-    if member.role != "agent":
+    if member.role != AGENT:
         return Decision(False, "refused")
     if operation in ANY_STAFF:
         return ALLOWED

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from review_watch.domain.brand_matching import covers_brand
+from review_watch.domain.permissions import AGENT, is_lead
 
 RoutingRule = Literal["sticky", "match", "lead_of_brand", "any_lead", "nobody"]
 
@@ -65,7 +66,7 @@ def _least_loaded(candidates: Sequence[StaffMember], open_cases: Mapping[str, in
 
 
 def _why_no_agent(brand: str, language: str | None, staff: Sequence[StaffMember]) -> str:
-    agents = [m for m in staff if m.role == "agent" and m.covers(brand)]
+    agents = [m for m in staff if m.role == AGENT and m.covers(brand)]
     if not agents:
         return f"no agent covers brand {brand}"
     readers = [m for m in agents if m.reads(language)]
@@ -78,7 +79,7 @@ def _why_no_agent(brand: str, language: str | None, staff: Sequence[StaffMember]
 
 def _lead_decision(brand: str, reason: str, staff: Sequence[StaffMember],
                    open_cases: Mapping[str, int]) -> RoutingDecision:
-    leads = [m for m in staff if m.role == "lead" and m.contactable]
+    leads = [m for m in staff if is_lead(m.role) and m.contactable]
     brand_leads = [m for m in leads if m.covers(brand)]
     rule: RoutingRule = "lead_of_brand" if brand_leads else "any_lead"
     pool = brand_leads or leads
@@ -104,7 +105,7 @@ def route(brand: str, language: str | None, staff: Sequence[StaffMember], open_c
                     and member.reads(language)):
                 return RoutingDecision(member.name, (), f"{member.name} handled this author before", "sticky")
     fitting = [m for m in staff
-               if m.role == "agent" and m.available and m.covers(brand) and m.reads(language)]
+               if m.role == AGENT and m.available and m.covers(brand) and m.reads(language)]
     if fitting:
         chosen = _least_loaded(fitting, open_cases)
         return RoutingDecision(chosen.name, (), f"fewest open cases among {len(fitting)} fitting agents",
@@ -122,7 +123,7 @@ def reroute_open_cases(unreachable: str, cases: Sequence[CaseToRoute], staff: Se
     others = [replace(m, reachable=False) if m.name == unreachable else m for m in staff]
     load = dict(open_cases)
     load.pop(unreachable, None)
-    leads = [m for m in others if m.role == "lead" and m.contactable]
+    leads = [m for m in others if is_lead(m.role) and m.contactable]
     decisions = []
     for case in cases:
         decision = route(case.brand, case.language, others, load, previous_handler=None)

@@ -14,7 +14,7 @@ from review_watch.clock import Clock
 from review_watch.config import Config
 from review_watch.domain import cases as domain
 from review_watch.domain.brand_matching import covers_brand
-from review_watch.domain.permissions import Member, Operation, decide
+from review_watch.domain.permissions import AGENT, Member, Operation, decide, is_lead
 from review_watch.domain.routing import CaseToRoute, reroute_open_cases
 from review_watch.services.feedback import record_false_alarm
 from review_watch.services.policy import reschedule, staff_calendar, to_domain
@@ -181,7 +181,7 @@ def _reroute_open_cases_of(uow: UnitOfWork, config: Config, member: Staff, clock
         uow.session.refresh(row, ["assignee"])
         reschedule(config, row, now)
     leads = staff_ids_by_name(uow, [s.name for s in staff_members(uow, config, now)
-                                    if s.role == "lead" and s.contactable and s.name != member.name])
+                                    if is_lead(s.role) and s.contactable and s.name != member.name])
     for lead_id in leads.values():
         queue_message(uow, kind="notice", dedupe_key=f"unreachable:{member.id}:{lead_id}:{now.isoformat()}",
                       staff_id=lead_id, case_id=None, now=now,
@@ -204,8 +204,8 @@ class TickFigures:
 def _leads_for(uow: UnitOfWork, row: Case, level: domain.EscalationLevel) -> Iterable[Staff]:
     if level.leads:
         return uow.session.scalars(select(Staff).where(Staff.name.in_(level.leads), Staff.active.is_(True)))
-    leads = list(uow.session.scalars(select(Staff).where(Staff.role == "lead", Staff.active.is_(True))
-                                     .order_by(Staff.name)))
+    leads = [member for member in uow.session.scalars(select(Staff).where(Staff.active.is_(True))
+                                                      .order_by(Staff.name)) if is_lead(member.role)]
     of_brand = [lead for lead in leads if covers_brand(lead.brands, row.brand or "")]
     return of_brand or leads
 
@@ -300,7 +300,7 @@ def join_with_invite(uow: UnitOfWork, config: Config, code: str, telegram_id: in
         if unique_name == name:
             break
     member = Staff(name=unique_name, telegram_id=telegram_id, chat_id=chat_id,
-                   role=invite.role if invite else "agent", languages=[], brands=None, calendar=None,
+                   role=invite.role if invite else AGENT, languages=[], brands=None, calendar=None,
                    locale="en", active=True, reachable=True, muted=False, invited=True)
     uow.session.add(member)
     uow.commit()

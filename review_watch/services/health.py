@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from review_watch.clock import Clock
 from review_watch.config import Config
+from review_watch.domain.permissions import is_lead
 from review_watch.services.triage import queue_message
 from review_watch.storage.orm import Source, SourceRun, Staff
 from review_watch.storage.unit_of_work import UnitOfWork
@@ -26,8 +27,8 @@ def _parse_failures_jumped(runs: list[SourceRun]) -> bool:
 def check_source_health(uow: UnitOfWork, config: Config, clock: Clock) -> list[str]:
     """Queue a "source may be broken" notice to the leads for each source that looks broken."""
     now = clock()
-    leads = list(uow.session.scalars(
-        select(Staff).where(Staff.role == "lead", Staff.active.is_(True)).order_by(Staff.name)))
+    leads = [member for member in uow.session.scalars(
+        select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)) if is_lead(member.role)]
     broken = []
     for source in uow.session.scalars(select(Source).order_by(Source.name)):
         runs = list(uow.session.scalars(select(SourceRun).where(SourceRun.source_id == source.id)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from review_watch.clock import Clock
 from review_watch.config import Config
+from review_watch.domain.brand_matching import covers_brand
 from review_watch.domain.business_time import is_open
 from review_watch.domain.permissions import Member, Operation, decide
 from review_watch.services.cases import ActionRefused
@@ -82,9 +83,10 @@ def _item(mention: Mention) -> UnsureItem:
 
 
 def _leads(uow: UnitOfWork) -> list[Staff]:
-    return list(uow.session.scalars(
-        select(Staff).where(Staff.role == "lead", Staff.active.is_(True), Staff.reachable.is_(True),
-                            Staff.muted.is_(False)).order_by(Staff.name)))
+    """Who gets the lists: the reachable, unmuted staff who may answer them (permissions: the leads)."""
+    staff = uow.session.scalars(select(Staff).where(Staff.active.is_(True), Staff.reachable.is_(True),
+                                                    Staff.muted.is_(False)).order_by(Staff.name))
+    return [member for member in staff if decide(Member(member.name, member.role), Operation.JUDGE_UNSURE).allowed]
 
 
 def _on_duty(config: Config, lead: Staff, now: datetime) -> bool:
@@ -102,8 +104,8 @@ def queue_please_look(uow: UnitOfWork, config: Config, clock: Clock) -> int:
     leads = _leads(uow)
     per_lead: dict[int, list[int]] = defaultdict(list)
     for mention in waiting:
-        brand = mention.brand.name if mention.brand else None
-        readers = [lead for lead in leads if lead.brands is None or brand in lead.brands] or leads
+        brand = mention.brand.name if mention.brand else ""
+        readers = [lead for lead in leads if covers_brand(lead.brands, brand)] or leads
         for lead in readers:
             per_lead[lead.id].append(mention.id)
     queued = 0
