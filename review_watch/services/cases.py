@@ -7,9 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
 from review_watch.clock import Clock
 from review_watch.config import Config
 from review_watch.domain import cases as domain
@@ -26,8 +23,8 @@ from review_watch.services.triage import (
     staff_ids_by_name,
     staff_members,
 )
-from review_watch.storage.orm import Case, CaseEvent, Invite, Mention, Staff
-from review_watch.storage.unit_of_work import UnitOfWork
+from review_watch.storage.orm import Case, CaseEvent, Invite, Staff
+from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
 
 class ActionRefused(Exception):
@@ -41,7 +38,7 @@ class ActionRefused(Exception):
         self.key = key
 
 
-def _store(uow: UnitOfWork, row: Case, case: domain.Case, event: domain.CaseEvent,
+def _store(uow: AbstractUnitOfWork, row: Case, case: domain.Case, event: domain.CaseEvent,
            details: dict[str, object] | None = None) -> None:
     row.status = case.status.value
     row.deadline_at, row.remind_at = case.deadline, case.remind_at
@@ -53,18 +50,18 @@ def _store(uow: UnitOfWork, row: Case, case: domain.Case, event: domain.CaseEven
         row.reminded_at = event.at
     if case.assignee != (row.assignee.name if row.assignee else None):
         row.assignee_id = staff_ids_by_name(uow, [case.assignee]).get(case.assignee) if case.assignee else None
-    uow.session.add(CaseEvent(mention_id=row.id, kind=event.kind, actor=event.actor, at=event.at,
+    uow.repo.add(CaseEvent(mention_id=row.id, kind=event.kind, actor=event.actor, at=event.at,
                               details={**event.details, **(details or {}),
                                        "from": event.status_from.value if event.status_from else None,
                                        "to": event.status_to.value if event.status_to else None}))
 
 
-def staff_by_telegram_id(uow: UnitOfWork, telegram_id: int) -> Staff | None:
-    return uow.session.scalar(select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True)))
+def staff_by_telegram_id(uow: AbstractUnitOfWork, telegram_id: int) -> Staff | None:
+    return uow.repo.active_staff_by_telegram_id(telegram_id)
 
 
-def _case_row(uow: UnitOfWork, case_id: int) -> Case:
-    row = uow.session.scalar(select(Case).options(joinedload(Case.assignee)).where(Case.id == case_id))
+def _case_row(uow: AbstractUnitOfWork, case_id: int) -> Case:
+    row = uow.repo.case(case_id)
     if row is None:
         raise ActionRefused("no_such_case", f"there is no case {case_id}")
     return row
@@ -93,7 +90,7 @@ class ActionResult:
     assignee: str | None
 
 
-def perform(uow: UnitOfWork, config: Config, case_id: int, action: domain.Action, actor: Staff, clock: Clock,
+def perform(uow: AbstractUnitOfWork, config: Config, case_id: int, action: domain.Action, actor: Staff, clock: Clock,
             note: str | None = None) -> ActionResult:
     """Apply one staff action to a case, record it in the audit trail, and refresh the alert card."""
     row = _case_row(uow, case_id)
@@ -106,10 +103,9 @@ def perform(uow: UnitOfWork, config: Config, case_id: int, action: domain.Action
     _store(uow, row, transition.case, transition.event, {"note": note} if note else None)
     if isinstance(action, domain.NotActionable):
         record_false_alarm(uow, row.id, actor.name, now)
-    uow.session.flush()
-    uow.session.refresh(row, ["assignee"])  # the reminder waits for the new assignee's hours, not the old one's
+    uow.repo.load_assignee(row)  # the reminder waits for the new assignee's hours, not the old one's
     reschedule(config, row, now)
-    uow.session.flush()
+    uow.repo.flush()
     _queue_card_refresh(uow, row, now)
     if isinstance(action, domain.Reassign):
         queue_message(uow, kind="alert", dedupe_key=f"alert:{row.id}:{row.assignee_id}:{now.isoformat()}",
@@ -118,7 +114,7 @@ def perform(uow: UnitOfWork, config: Config, case_id: int, action: domain.Action
     return ActionResult(row.id, row.status, transition.case.assignee)
 
 
-def _queue_card_refresh(uow: UnitOfWork, row: Case, now: datetime) -> None:
+def _queue_card_refresh(uow: AbstractUnitOfWork, row: Case, now: datetime) -> None:
     """Edit the delivered alert in place rather than adding a message."""
     if row.alert_message_id is None:
         return
@@ -127,24 +123,23 @@ def _queue_card_refresh(uow: UnitOfWork, row: Case, now: datetime) -> None:
                   payload={"chat_id": row.alert_chat_id, "message_id": row.alert_message_id})
 
 
-def record_alert_message(uow: UnitOfWork, case_id: int, chat_id: int, message_id: int) -> None:
-    row = uow.session.get(Case, case_id)
+def record_alert_message(uow: AbstractUnitOfWork, case_id: int, chat_id: int, message_id: int) -> None:
+    row = uow.repo.case(case_id)
     if row is not None:
         row.alert_chat_id, row.alert_message_id = chat_id, message_id
         uow.commit()
 
 
-def move_chat(uow: UnitOfWork, staff_id: int | None, new_chat_id: int) -> None:
-    member = uow.session.get(Staff, staff_id) if staff_id is not None else None
+def move_chat(uow: AbstractUnitOfWork, staff_id: int | None, new_chat_id: int) -> None:
+    member = uow.repo.staff(staff_id) if staff_id is not None else None
     if member is not None:
         member.chat_id = new_chat_id
         uow.commit()
 
 
-def reassign_by_lead(uow: UnitOfWork, config: Config, case_id: int, to_name: str, lead: Staff,
+def reassign_by_lead(uow: AbstractUnitOfWork, config: Config, case_id: int, to_name: str, lead: Staff,
                      clock: Clock) -> ActionResult:
-    target = uow.session.scalar(select(Staff).where(Staff.name.ilike(to_name.lstrip("@")),
-                                                    Staff.active.is_(True)))
+    target = uow.repo.active_staff_named(to_name.lstrip("@"))
     if target is None:
         raise ActionRefused("no_such_staff", f"nobody called {to_name!r} is on the staff")
     row = _case_row(uow, case_id)
@@ -153,21 +148,19 @@ def reassign_by_lead(uow: UnitOfWork, config: Config, case_id: int, to_name: str
     return perform(uow, config, case_id, action, lead, clock)
 
 
-def mark_unreachable(uow: UnitOfWork, config: Config, staff_id: int, clock: Clock) -> int:
+def mark_unreachable(uow: AbstractUnitOfWork, config: Config, staff_id: int, clock: Clock) -> int:
     """The person blocked the bot: re-route their open cases and tell the leads. Returns cases moved."""
-    member = uow.session.get(Staff, staff_id)
+    member = uow.repo.staff(staff_id)
     if member is None or not member.reachable:
         return 0
     member.reachable = False
-    uow.session.flush()
+    uow.repo.flush()
     return _reroute_open_cases_of(uow, config, member, clock, "blocked the bot")
 
 
-def _reroute_open_cases_of(uow: UnitOfWork, config: Config, member: Staff, clock: Clock, why: str) -> int:
+def _reroute_open_cases_of(uow: AbstractUnitOfWork, config: Config, member: Staff, clock: Clock, why: str) -> int:
     now = clock()
-    rows = list(uow.session.scalars(
-        select(Case).options(joinedload(Case.mention).joinedload(Mention.sentiment))
-        .where(Case.assignee_id == member.id, Case.status.in_(domain.OPEN_STATUSES)).order_by(Case.id)))
+    rows = uow.repo.open_cases_assigned_to(member.id)
     to_route = [CaseToRoute(r.id, r.brand or "", r.mention.sentiment.language if r.mention.sentiment else None)
                 for r in rows]
     decisions = reroute_open_cases(member.name, to_route, staff_members(uow, config, now),
@@ -177,8 +170,7 @@ def _reroute_open_cases_of(uow: UnitOfWork, config: Config, member: Staff, clock
         row = by_id[case_to_route.case_id]
         row.status = domain.CaseStatus.ASSIGNED if row.status == domain.CaseStatus.CLAIMED else row.status
         apply_routing(uow, row, decision, now, SYSTEM_ACTOR)
-        uow.session.flush()
-        uow.session.refresh(row, ["assignee"])
+        uow.repo.load_assignee(row)
         reschedule(config, row, now)
     leads = staff_ids_by_name(uow, [s.name for s in staff_members(uow, config, now)
                                     if is_lead(s.role) and s.contactable and s.name != member.name])
@@ -201,26 +193,22 @@ class TickFigures:
     escalations: dict[int, int] | None = None
 
 
-def _leads_for(uow: UnitOfWork, row: Case, level: domain.EscalationLevel) -> Iterable[Staff]:
+def _leads_for(uow: AbstractUnitOfWork, row: Case, level: domain.EscalationLevel) -> Iterable[Staff]:
     if level.leads:
-        return uow.session.scalars(select(Staff).where(Staff.name.in_(level.leads), Staff.active.is_(True)))
-    leads = [member for member in uow.session.scalars(select(Staff).where(Staff.active.is_(True))
-                                                      .order_by(Staff.name)) if is_lead(member.role)]
+        return [member for member in uow.repo.active_staff() if member.name in level.leads]
+    leads = [member for member in uow.repo.active_staff() if is_lead(member.role)]
     of_brand = [lead for lead in leads if covers_brand(lead.brands, row.brand or "")]
     return of_brand or leads
 
 
-def scheduler_tick(uow: UnitOfWork, config: Config, clock: Clock, batch_size: int = 500) -> TickFigures:
+def scheduler_tick(uow: AbstractUnitOfWork, config: Config, clock: Clock, batch_size: int = 500) -> TickFigures:
     """Send what is due: reminders, escalations, snoozes ending. Reads only the cases due now (indexed)."""
     now = clock()
     policy = config.response_policy
     figures = TickFigures(escalations={})
     assert figures.escalations is not None
     while True:
-        rows = list(uow.session.scalars(
-            select(Case).options(joinedload(Case.assignee))
-            .where(Case.next_due_at.is_not(None), Case.next_due_at <= now)
-            .order_by(Case.next_due_at).limit(batch_size)))
+        rows = uow.repo.cases_due(now, batch_size)
         if not rows:
             return figures
         for row in rows:
@@ -229,7 +217,7 @@ def scheduler_tick(uow: UnitOfWork, config: Config, clock: Clock, batch_size: in
         uow.commit()
 
 
-def _tick_case(uow: UnitOfWork, config: Config, policy: domain.ResponsePolicy, row: Case, now: datetime,
+def _tick_case(uow: AbstractUnitOfWork, config: Config, policy: domain.ResponsePolicy, row: Case, now: datetime,
                figures: TickFigures) -> None:
     assert figures.escalations is not None
     case = to_domain(row)
@@ -255,7 +243,7 @@ def _tick_case(uow: UnitOfWork, config: Config, policy: domain.ResponsePolicy, r
         figures.escalations[level] = figures.escalations.get(level, 0) + 1
     if due.escalate:
         _queue_card_refresh(uow, row, now)  # the card shows it is overdue
-    uow.session.flush()
+    uow.repo.flush()
     later = domain.case_due_actions(case, policy, now, staff_calendar(config, row.assignee))
     snooze_end = case.snoozed_until if case.status == domain.CaseStatus.SNOOZED else None
     row.next_due_at = min((t for t in (later.next_due_at, snooze_end) if t), default=None)
@@ -266,7 +254,7 @@ def _tick_case(uow: UnitOfWork, config: Config, policy: domain.ResponsePolicy, r
 # Joining, muting ---------------------------------------------------------------------------------------
 
 
-def register_chat(uow: UnitOfWork, telegram_id: int, chat_id: int) -> Staff | None:
+def register_chat(uow: AbstractUnitOfWork, telegram_id: int, chat_id: int) -> Staff | None:
     member = staff_by_telegram_id(uow, telegram_id)
     if member is not None:
         member.chat_id = chat_id
@@ -275,19 +263,19 @@ def register_chat(uow: UnitOfWork, telegram_id: int, chat_id: int) -> Staff | No
     return member
 
 
-def create_invite(uow: UnitOfWork, lead: Staff, role: str, now: datetime) -> str:
+def create_invite(uow: AbstractUnitOfWork, lead: Staff, role: str, now: datetime) -> str:
     decision = decide(Member(lead.name, lead.role), Operation.INVITE)
     if not decision.allowed:
         raise ActionRefused(decision.reason, "only a lead may invite")
     code = secrets.token_urlsafe(12)
-    uow.session.add(Invite(code=code, role=role, created_at=now))
+    uow.repo.add(Invite(code=code, role=role, created_at=now))
     uow.commit()
     return code
 
 
-def join_with_invite(uow: UnitOfWork, config: Config, code: str, telegram_id: int, chat_id: int, name: str
+def join_with_invite(uow: AbstractUnitOfWork, config: Config, code: str, telegram_id: int, chat_id: int, name: str
                      ) -> Staff | None:
-    invite = uow.session.get(Invite, code)
+    invite = uow.repo.invite(code)
     configured = config.telegram.invite_code is not None and secrets.compare_digest(code,
                                                                                    config.telegram.invite_code)
     if not configured and (invite is None or invite.used_by is not None):
@@ -295,22 +283,22 @@ def join_with_invite(uow: UnitOfWork, config: Config, code: str, telegram_id: in
     if invite is not None:
         invite.used_by = telegram_id
     unique_name = name
-    while uow.session.scalar(select(Staff.id).where(Staff.name == unique_name)) is not None:
+    while uow.repo.staff_name_taken(unique_name):
         unique_name = f"{name} ({telegram_id})"
         if unique_name == name:
             break
     member = Staff(name=unique_name, telegram_id=telegram_id, chat_id=chat_id,
                    role=invite.role if invite else AGENT, languages=[], brands=None, calendar=None,
                    locale="en", active=True, reachable=True, muted=False, invited=True)
-    uow.session.add(member)
+    uow.repo.add(member)
     uow.commit()
     return member
 
 
-def set_muted(uow: UnitOfWork, config: Config, member: Staff, muted: bool, clock: Clock) -> int:
+def set_muted(uow: AbstractUnitOfWork, config: Config, member: Staff, muted: bool, clock: Clock) -> int:
     """Off duty: muted people get no new cases; their open ones go to someone on duty."""
     member.muted = muted
-    uow.session.flush()
+    uow.repo.flush()
     moved = _reroute_open_cases_of(uow, config, member, clock, "went off duty") if muted else 0
     uow.commit()
     return moved
