@@ -28,12 +28,10 @@ from bot.commands import COMMANDS
 from bot.please_look import PleaseLookHandlers
 from review_watch.bootstrap import App
 from review_watch.domain import cases as domain
-from review_watch.domain.permissions import AGENT, Decision, Member, Operation, decide, may_do_leads_work
-from review_watch.services import cases as case_service
+from review_watch.domain.permissions import may_do_leads_work
+from review_watch.services import staff_actions
 from review_watch.services.cases import ActionRefused, ActionResult
-from review_watch.services.stats import my_queue, team_stats
-from review_watch.services.views import case_view
-from review_watch.storage.orm import Staff
+from review_watch.services.views import StaffView
 from review_watch.storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -61,7 +59,7 @@ class Handlers:
         user = update.effective_user
         if user is None:
             raise ApplicationHandlerStop
-        member = await self._in_db(lambda uow: _detached(uow, case_service.staff_by_telegram_id(uow, user.id)))
+        member = await self._in_db(lambda uow: staff_actions.identify(uow, user.id))
         if member is not None:
             context.user_data[STAFF_KEY] = member  # type: ignore[index]
             return
@@ -75,9 +73,9 @@ class Handlers:
         raise ApplicationHandlerStop
 
     @staticmethod
-    def staff(context: ContextTypes.DEFAULT_TYPE) -> Staff:
+    def staff(context: ContextTypes.DEFAULT_TYPE) -> StaffView:
         member = context.user_data.get(STAFF_KEY) if context.user_data is not None else None
-        if not isinstance(member, Staff):
+        if not isinstance(member, StaffView):
             raise ApplicationHandlerStop
         return member
 
@@ -87,12 +85,12 @@ class Handlers:
         user, chat, message = update.effective_user, update.effective_chat, update.effective_message
         assert user is not None and chat is not None and message is not None
         member = context.user_data.get(STAFF_KEY) if context.user_data is not None else None
-        if isinstance(member, Staff):
-            await self._in_db(lambda uow: case_service.register_chat(uow, user.id, chat.id))
+        if isinstance(member, StaffView):
+            await self._in_db(lambda uow: staff_actions.register_chat(uow, user.id, chat.id))
             await message.reply_text(messages.text("welcome", member.locale, name=member.name))
             return
         code = (context.args or [""])[0]
-        joined = await self._in_db(lambda uow: case_service.join_with_invite(
+        joined = await self._in_db(lambda uow: staff_actions.join(
             uow, self.app.config, code, user.id, chat.id, user.full_name))
         if joined is None:
             await message.reply_text(messages.text("refused", "en"))
@@ -101,12 +99,12 @@ class Handlers:
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = self.staff(context)
-        await self._reply(update, messages.help_text(member.locale, may_do_leads_work(_member(member))))
+        await self._reply(update, messages.help_text(member.locale, may_do_leads_work(member.member)))
 
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = self.staff(context)
         now = self.app.clock()
-        views = await self._in_db(lambda uow: my_queue(uow, self.app.config, member.id, now))
+        views = await self._in_db(lambda uow: staff_actions.queue(uow, self.app.config, member.staff_id, now))
         await self._reply(update, messages.queue(views, member, self.app.config, now))
 
     async def case(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,13 +113,11 @@ class Handlers:
         if case_id is None:
             return
         now = self.app.clock()
-        view = await self._in_db(lambda uow: case_view(uow, self.app.config, case_id, now))
-        if view is None:
-            await self._reply(update, messages.text("no_such_case", member.locale, case_id=case_id))
-            return
-        decision = may(member, Operation.VIEW_CASE, view.assignee)
-        if not decision.allowed:
-            await self._reply(update, messages.text(decision.reason, member.locale))
+        try:
+            view = await self._in_db(lambda uow: staff_actions.view_case(
+                uow, self.app.config, case_id, member.staff_id, now))
+        except ActionRefused as exc:
+            await self._reply(update, messages.text(exc.key, member.locale, case_id=case_id))
             return
         for part in messages.case_details(view, member, self.app.config, now):
             await self._reply(update, part)
@@ -151,8 +147,8 @@ class Handlers:
             return
         case_id, name = int(args[0]), args[1]
         try:
-            result = await self._in_db(lambda uow: case_service.reassign_by_lead(
-                uow, self.app.config, case_id, name, member, self.app.clock))
+            result = await self._in_db(lambda uow: staff_actions.assign(
+                uow, self.app.config, case_id, name, member.staff_id, self.app.clock))
         except ActionRefused as exc:
             await self._reply(update, messages.refusal(exc, member.locale))
             return
@@ -162,7 +158,7 @@ class Handlers:
         member = self.staff(context)
         now = self.app.clock()
         try:
-            code = await self._in_db(lambda uow: case_service.create_invite(uow, member, AGENT, now))
+            code = await self._in_db(lambda uow: staff_actions.invite(uow, member.staff_id, now))
         except ActionRefused as exc:
             await self._reply(update, messages.refusal(exc, member.locale))
             return
@@ -170,12 +166,12 @@ class Handlers:
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = self.staff(context)
-        decision = may(member, Operation.STATS)
-        if not decision.allowed:
-            await self._reply(update, messages.text(decision.reason, member.locale))
-            return
         now = self.app.clock()
-        figures = await self._in_db(lambda uow: team_stats(uow, now))
+        try:
+            figures = await self._in_db(lambda uow: staff_actions.team_figures(uow, member.staff_id, now))
+        except ActionRefused as exc:
+            await self._reply(update, messages.text(exc.key, member.locale))
+            return
         await self._reply(update, messages.stats(figures, member.locale))
         chart = await asyncio.to_thread(messages.stats_chart, figures)
         message = update.effective_message
@@ -190,12 +186,8 @@ class Handlers:
 
     async def _set_muted(self, update: Update, context: ContextTypes.DEFAULT_TYPE, muted: bool) -> None:
         member = self.staff(context)
-
-        def work(uow: UnitOfWork) -> int:
-            row = uow.session.merge(member)
-            return case_service.set_muted(uow, self.app.config, row, muted, self.app.clock)
-
-        moved = await self._in_db(work)
+        moved = await self._in_db(lambda uow: staff_actions.set_muted(
+            uow, self.app.config, member.staff_id, muted, self.app.clock))
         await self._reply(update, messages.text("muted" if muted else "unmuted", member.locale, moved=moved))
 
     # Buttons ------------------------------------------------------------------------------------------
@@ -213,17 +205,17 @@ class Handlers:
             return
         if data.action == "assignto" and data.argument is not None:
             name = data.argument
-            await self._answer_action(query, member, "assign", lambda uow: case_service.reassign_by_lead(
-                uow, self.app.config, data.case_id, name, member, self.app.clock))
+            await self._answer_action(query, member, "assign", lambda uow: staff_actions.assign(
+                uow, self.app.config, data.case_id, name, member.staff_id, self.app.clock))
             return
         action = messages.BUTTON_ACTIONS.get(data.action)
         if action is None:
             await query.answer(messages.text("unknown_button", member.locale), show_alert=True)
             return
-        await self._answer_action(query, member, data.action, lambda uow: case_service.perform(
-            uow, self.app.config, data.case_id, action, member, self.app.clock))
+        await self._answer_action(query, member, data.action, lambda uow: staff_actions.act(
+            uow, self.app.config, data.case_id, action, member.staff_id, self.app.clock))
 
-    async def _answer_action(self, query: CallbackQuery, member: Staff, done_key: str,
+    async def _answer_action(self, query: CallbackQuery, member: StaffView, done_key: str,
                              work: Callable[[UnitOfWork], ActionResult]) -> None:
         """Run a button's action and answer the press: what was done, or why not."""
         try:
@@ -233,14 +225,14 @@ class Handlers:
             return
         await query.answer(messages.action_done(done_key, result, member.locale))
 
-    async def _offer_reassign(self, update: Update, member: Staff, data: CallbackData) -> None:
+    async def _offer_reassign(self, update: Update, member: StaffView, data: CallbackData) -> None:
         query = update.callback_query
         assert query is not None and query.message is not None
-        decision = may(member, Operation.ASSIGN)
-        if not decision.allowed:
-            await query.answer(messages.text(decision.reason, member.locale), show_alert=True)
+        try:
+            names = await self._in_db(lambda uow: staff_actions.assignees(uow, member.staff_id))
+        except ActionRefused as exc:
+            await query.answer(messages.text(exc.key, member.locale), show_alert=True)
             return
-        names = await self._in_db(lambda uow: messages.reassign_choices(uow))
         await query.answer()
         await context_reply(query.message.chat.id, update, messages.text("choose_assignee", member.locale,
                                                                          case_id=data.case_id),
@@ -257,10 +249,11 @@ class Handlers:
             await query.answer()
             return ConversationHandler.END
         now = self.app.clock()
-        view = await self._in_db(lambda uow: case_view(uow, self.app.config, data.case_id, now))
-        decision = may(member, Operation.REPLY, view.assignee) if view else Decision(False, "no_such_case")
-        if not decision.allowed:  # say so now rather than after the text is typed
-            await query.answer(messages.text(decision.reason, member.locale, case_id=data.case_id), show_alert=True)
+        try:  # say so now rather than after the text is typed
+            await self._in_db(lambda uow: staff_actions.check_may_reply(
+                uow, self.app.config, data.case_id, member.staff_id, now))
+        except ActionRefused as exc:
+            await query.answer(messages.text(exc.key, member.locale, case_id=data.case_id), show_alert=True)
             return ConversationHandler.END
         context.user_data["reply_case"] = data.case_id  # type: ignore[index]
         context.user_data["reply_asked_at"] = now  # type: ignore[index]
@@ -313,17 +306,18 @@ class Handlers:
 
     # Shared -------------------------------------------------------------------------------------------
 
-    async def _act(self, update: Update, member: Staff, case_id: int, action: domain.Action,
+    async def _act(self, update: Update, member: StaffView, case_id: int, action: domain.Action,
                    note: str | None = None) -> None:
         try:
-            result = await self._in_db(lambda uow: case_service.perform(
-                uow, self.app.config, case_id, action, uow.session.merge(member), self.app.clock, note))
+            result = await self._in_db(lambda uow: staff_actions.act(
+                uow, self.app.config, case_id, action, member.staff_id, self.app.clock, note))
         except ActionRefused as exc:
             await self._reply(update, messages.refusal(exc, member.locale))
             return
         await self._reply(update, messages.action_done(type(action).__name__.lower(), result, member.locale))
 
-    async def _case_id_arg(self, update: Update, context: ContextTypes.DEFAULT_TYPE, member: Staff) -> int | None:
+    async def _case_id_arg(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+                           member: StaffView) -> int | None:
         args = context.args or []
         if len(args) != 1 or not args[0].isdigit():
             await self._reply(update, messages.text("usage_case", member.locale))
@@ -340,21 +334,6 @@ class Handlers:
 def _forget_reply(user_data: dict[str, Any]) -> None:
     for key in ("reply_case", "reply_text", "reply_asked_at"):
         user_data.pop(key, None)
-
-
-def _member(member: Staff) -> Member:
-    return Member(member.name, member.role)
-
-
-def may(member: Staff, operation: Operation, case_assignee: str | None = None) -> Decision:
-    return decide(_member(member), operation, case_assignee)
-
-
-def _detached(uow: UnitOfWork, member: Staff | None) -> Staff | None:
-    """The row with its columns loaded, out of the session, so that closing the unit of work keeps them."""
-    if member is not None:
-        uow.session.expunge(member)
-    return member
 
 
 async def context_reply(chat_id: int, update: Update, html: str,

@@ -16,11 +16,11 @@ from bot.i18n import languages, t
 from bot.please_look import render_please_look
 from review_watch.config import Config
 from review_watch.domain import cases as domain
-from review_watch.domain.permissions import Member, may_do_leads_work
+from review_watch.domain.permissions import may_do_leads_work
 from review_watch.services.cases import ActionRefused, ActionResult
 from review_watch.services.review_queue import waiting_items
 from review_watch.services.stats import TeamStats
-from review_watch.services.views import CaseView, case_view
+from review_watch.services.views import CaseView, StaffView, case_view, staff_view
 from review_watch.storage.orm import Case, OutboxMessage, Staff
 from review_watch.storage.unit_of_work import UnitOfWork
 
@@ -48,9 +48,9 @@ class RenderedMessage:
         return self.html + repr([[button.to_dict() for button in row] for row in self.keyboard])
 
 
-def reader_for(config: Config, member: Staff) -> Reader:
+def reader_for(config: Config, member: StaffView) -> Reader:
     calendar = config.calendar(member.calendar) if member.calendar else config.calendar()
-    return Reader(member.locale, calendar.timezone, may_do_leads_work(Member(member.name, member.role)))
+    return Reader(member.locale, calendar.timezone, may_do_leads_work(member.member))
 
 
 def telegram_keyboard(keyboard: Keyboard) -> PTBKeyboard:
@@ -82,7 +82,7 @@ def render_outbox_message(uow: UnitOfWork, config: Config, message: OutboxMessag
             (Staff.chat_id == case.alert_chat_id) | (Staff.telegram_id == case.alert_chat_id)).limit(1))
         if reader is None:
             return None
-        rendered = formatting.render_alert(view, reader_for(config, reader), now)
+        rendered = formatting.render_alert(view, reader_for(config, staff_view(reader)), now)
         return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard), message.case_id,
                                edit_message_id=case.alert_message_id)
     if member is None:
@@ -93,7 +93,8 @@ def render_outbox_message(uow: UnitOfWork, config: Config, message: OutboxMessag
             return None  # all answered meanwhile
         rendered = render_please_look(items, member.locale)
         return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard))
-    rendered = formatting.render_outbox(message.kind, message.payload, view, reader_for(config, member), now)
+    rendered = formatting.render_outbox(message.kind, message.payload, view, reader_for(config, staff_view(member)),
+                                      now)
     return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard), message.case_id,
                            is_case_card=message.kind == "alert")
 
@@ -102,7 +103,7 @@ def render_for_terminal(uow: UnitOfWork, config: Config, message: OutboxMessage,
     """An outbox message as its recipient would read it, in plain text (for `review-watch demo`)."""
     member = message.staff
     view = case_view(uow, config, message.case_id, now) if message.case_id is not None else None
-    timezone = reader_for(config, member).timezone if member else ZoneInfo("UTC")
+    timezone = reader_for(config, staff_view(member)).timezone if member else ZoneInfo("UTC")
     body = formatting.render_message_text(message.kind, message.payload, view, member.locale if member else "en",
                                           timezone, now)
     who = f"{member.name} (Telegram id {member.telegram_id})" if member else "nobody"
@@ -132,11 +133,11 @@ def command_list(locale: str) -> list[tuple[str, str]]:
     return formatting.bot_commands(locale, for_leads=True)
 
 
-def queue(views: list[CaseView], member: Staff, config: Config, now: datetime) -> str:
+def queue(views: list[CaseView], member: StaffView, config: Config, now: datetime) -> str:
     return formatting.render_queue(views, reader_for(config, member), now)
 
 
-def case_details(view: CaseView, member: Staff, config: Config, now: datetime) -> list[str]:
+def case_details(view: CaseView, member: StaffView, config: Config, now: datetime) -> list[str]:
     return formatting.render_case(view, reader_for(config, member), now)
 
 
@@ -162,11 +163,6 @@ def stats_chart(figures: TeamStats) -> bytes:
     figure.savefig(buffer, format="png")
     pyplot.close(figure)
     return buffer.getvalue()
-
-
-def reassign_choices(uow: UnitOfWork) -> list[str]:
-    return list(uow.session.scalars(select(Staff.name).where(Staff.active.is_(True), Staff.reachable.is_(True))
-                                    .order_by(Staff.name)))
 
 
 def reassign_keyboard(case_id: int, names: list[str]) -> PTBKeyboard:

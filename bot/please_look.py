@@ -14,16 +14,10 @@ from bot import callbacks
 from bot.formatting import Button, Keyboard, Rendered, name_text, shorten, stars, user_text
 from bot.i18n import t
 from review_watch.bootstrap import App
+from review_watch.services import staff_actions
 from review_watch.services.cases import ActionRefused
-from review_watch.services.review_queue import (
-    AlreadyACase,
-    UnsureItem,
-    Verdict,
-    answer_unsure,
-    report_missed,
-    waiting_items,
-)
-from review_watch.storage.orm import Staff
+from review_watch.services.review_queue import AlreadyACase, UnsureItem, Verdict, waiting_items
+from review_watch.services.views import StaffView
 from review_watch.storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -53,7 +47,7 @@ def render_please_look(items: Sequence[UnsureItem], lang: str) -> Rendered:
 
 
 class PleaseLookHandlers:
-    def __init__(self, app: App, staff: Callable[[ContextTypes.DEFAULT_TYPE], Staff]) -> None:
+    def __init__(self, app: App, staff: Callable[[ContextTypes.DEFAULT_TYPE], StaffView]) -> None:
         self.app = app
         self.staff = staff
 
@@ -75,8 +69,8 @@ class PleaseLookHandlers:
             return
         complaint = data.action == callbacks.COMPLAINT
         try:
-            verdict = await self._in_db(lambda uow: answer_unsure(
-                uow, self.app.config, data.case_id, complaint, uow.session.merge(member), self.app.clock))
+            verdict = await self._in_db(lambda uow: staff_actions.answer_unsure(
+                uow, self.app.config, data.case_id, complaint, member.staff_id, self.app.clock))
         except ActionRefused as exc:
             await query.answer(t(exc.key, member.locale), show_alert=True)
             return
@@ -105,8 +99,8 @@ class PleaseLookHandlers:
             return
         url = args[0]
         try:
-            verdict = await self._in_db(lambda uow: report_missed(
-                uow, self.app.config, url, uow.session.merge(member), self.app.clock))
+            verdict = await self._in_db(lambda uow: staff_actions.report_missed(
+                uow, self.app.config, url, member.staff_id, self.app.clock))
         except AlreadyACase as exc:
             await message.reply_html(t("missed.has_case", member.locale, case_id=exc.case_id))
             return

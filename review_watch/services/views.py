@@ -10,8 +10,32 @@ from sqlalchemy.orm import joinedload
 
 from review_watch.config import Config
 from review_watch.domain.business_time import business_seconds_between
-from review_watch.storage.orm import Case, Mention
+from review_watch.domain.permissions import Member
+from review_watch.storage.orm import Case, Mention, Staff
 from review_watch.storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """A staff member as a front end needs them: who they are, how to address them, where to write."""
+
+    staff_id: int
+    name: str
+    role: str
+    locale: str
+    calendar: str | None  # None: the default calendar
+    telegram_id: int
+    chat_id: int | None
+
+    @property
+    def member(self) -> Member:
+        """As domain/permissions sees them."""
+        return Member(self.name, self.role)
+
+
+def staff_view(row: Staff) -> StaffView:
+    return StaffView(staff_id=row.id, name=row.name, role=row.role, locale=row.locale, calendar=row.calendar,
+                     telegram_id=row.telegram_id, chat_id=row.chat_id)
 
 
 @dataclass(frozen=True)
