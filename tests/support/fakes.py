@@ -8,6 +8,7 @@ from typing import Any
 
 from review_watch.domain.cases import OPEN_STATUSES
 from review_watch.storage.orm import (
+    Author,
     Brand,
     Case,
     CaseEvent,
@@ -16,6 +17,7 @@ from review_watch.storage.orm import (
     Mention,
     OutboxMessage,
     SentimentResult,
+    Source,
     Staff,
 )
 from sentiment.types import Judgement, TextToJudge
@@ -70,6 +72,8 @@ class FakeRepository:
     def __init__(self) -> None:
         self.staff_rows: list[Staff] = []
         self.brands: list[Brand] = []
+        self.sources: list[Source] = []
+        self.authors: list[Author] = []
         self.mentions: list[Mention] = []
         self.sentiments: list[SentimentResult] = []
         self.cases: list[Case] = []
@@ -81,9 +85,9 @@ class FakeRepository:
 
     def _table(self, row: object) -> list[Any]:
         tables: dict[type, list[Any]] = {
-            Staff: self.staff_rows, Brand: self.brands, Mention: self.mentions, SentimentResult: self.sentiments,
-            Case: self.cases, CaseEvent: self.events, OutboxMessage: self.outbox, Invite: self.invites,
-            FeedbackExample: self.feedback}
+            Staff: self.staff_rows, Brand: self.brands, Source: self.sources, Author: self.authors,
+            Mention: self.mentions, SentimentResult: self.sentiments, Case: self.cases, CaseEvent: self.events,
+            OutboxMessage: self.outbox, Invite: self.invites, FeedbackExample: self.feedback}
         if type(row) not in tables:
             raise TypeError(f"the fake repository keeps no {type(row).__name__}")
         return tables[type(row)]
