@@ -37,8 +37,7 @@ from review_watch.services.ingest import (
 )
 from review_watch.storage.unit_of_work import UnitOfWork
 from spiders import settings as spider_settings
-from spiders.pipelines import DATABASE_SETTING
-from spiders.registry import SPIDERS
+from spiders.from_config import config_settings, spider_arguments
 from spiders.spiders.base import failure_reason
 
 log = logging.getLogger(__name__)
@@ -104,19 +103,7 @@ def triage_lock(config: Config) -> Iterator[None]:
 def _crawler_settings(config: Config, overrides: dict[str, Any] | None) -> Settings:
     settings = Settings()
     settings.setmodule(spider_settings, priority="project")
-    budget = config.crawl.time_budget
-    settings.setdict({
-        # Closing a spider waits for its downloads in flight: none may outlast the budget.
-        "DOWNLOAD_TIMEOUT": min(config.crawl.download_timeout, budget),
-        DATABASE_SETTING: config.database.url,
-        "ROBOTSTXT_OBEY": config.crawl.obey_robots_txt,
-        "DOWNLOAD_DELAY": config.crawl.download_delay,
-        "AUTOTHROTTLE_ENABLED": config.crawl.autothrottle,
-        "CLOSESPIDER_TIMEOUT": budget,
-        "LOG_INSTALL_ROOT_HANDLER": False,
-        "REVIEW_WATCH_BRANDS": [
-            {"name": b.name, "aliases": list(b.aliases), "exclude": list(b.exclude)} for b in config.brands],
-    }, priority="cmdline")
+    settings.setdict({**config_settings(config), "LOG_INSTALL_ROOT_HANDLER": False}, priority="cmdline")
     if overrides:
         settings.setdict(overrides, priority="cmdline")
     return settings
@@ -168,9 +155,8 @@ def run_crawl(config: Config, sessions: sessionmaker[Session], clock: Clock, sou
         for source in (s for s in sources if s.name in locked):
             with UnitOfWork(sessions) as uow:
                 known = start_source_run(uow, source.name)
-            crawler = process.create_crawler(SPIDERS[source.type])
-            process.crawl(crawler, source_name=source.name, start_url=source.url, brand=source.brand,
-                          known_ids=known)
+            crawler = process.create_crawler(source.type)  # the spider named so, found by Scrapy's loader
+            process.crawl(crawler, **spider_arguments(source), known_ids=known)
             crawlers.append((source, crawler))
         progress = CrawlProgress([(source.name, crawler) for source, crawler in crawlers], sys.stderr)
         process.start()
@@ -226,7 +212,7 @@ class CrawlProgress:
             self._draw()
 
     def _source_done(self, spider: Spider, reason: str) -> None:
-        name = spider.name
+        name = source_of(spider) or spider.name
         self.done.add(name)
         pages, items, new = self._counts(name)
         how = "" if reason == "finished" else f" ({reason})"
@@ -266,6 +252,11 @@ class CrawlProgress:
                 handler.removeFilter(self._clear_before_log)
 
 
+def source_of(spider: object) -> str | None:
+    """The source a spider crawls (its name is its source type)."""
+    return getattr(spider, "source_name", None) or getattr(spider, "name", None)
+
+
 class _QuietLibraries(logging.Filter):
     """Libraries speak at WARNING and above; Review Watch's own lines at INFO."""
 
@@ -283,7 +274,7 @@ class _RobotsTxtFailures(logging.Filter):
                 and isinstance(args.get("f_exception"), BaseException)):
             page = urlsplit(args["request"].url)
             record.msg = "%s: cannot fetch %s: %s; crawling it as if robots.txt allowed everything"
-            record.args = (getattr(getattr(record, "spider", None), "name", "?"),
+            record.args = (source_of(getattr(record, "spider", None)) or "?",
                            f"{page.scheme}://{page.netloc}/robots.txt", failure_reason(args["f_exception"]))
             record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
@@ -297,7 +288,7 @@ class _OneLine(logging.Formatter):
         error = record.exc_info[1] if record.exc_info else None
         if error is not None and failure_reason(error) not in line:
             line = f"{line.rstrip().rstrip(':')}: {failure_reason(error)}"
-        source = getattr(getattr(record, "spider", None), "name", None)
+        source = source_of(getattr(record, "spider", None))
         if source and not line.startswith(f"{source}:"):
             line = f"{source}: {line}"
         return super().format(logging.makeLogRecord({

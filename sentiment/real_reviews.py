@@ -113,7 +113,7 @@ def _items(fixture: _Fixture, path: Path) -> list[MentionItem]:
     spider_class = SPIDERS[fixture.platform]
     crawler = get_crawler(spider_class, {"LOG_ENABLED": False})
     start_url = fixture.start_url(path.name)
-    spider = spider_class.from_crawler(crawler, source_name=f"real-{fixture.platform}", start_url=start_url)
+    spider = spider_class.from_crawler(crawler, source=f"real-{fixture.platform}", url=start_url)
     url = fixture.page_url(path.name) if fixture.page_url else start_url
     response = (HtmlResponse if fixture.html else TextResponse)(url=url, body=path.read_bytes(), encoding="utf-8")
     items = [out for out in spider.parse(response) if isinstance(out, MentionItem)]

@@ -9,7 +9,7 @@ from scrapy.crawler import Crawler
 
 from review_watch.domain.brand_matching import BrandMatcher, BrandSpec
 from spiders.items import MentionItem
-from spiders.registry import SOCIAL_TYPES
+from spiders.source_types import SOCIAL_TYPES
 from spiders.spiders.base import ReviewWatchSpider
 
 BRANDS_SETTING = "REVIEW_WATCH_BRANDS"

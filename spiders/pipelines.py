@@ -9,6 +9,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.misc import load_object
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,8 +29,9 @@ logger = logging.getLogger(__name__)
 class StorePipeline:
     """Stores each item as soon as it is scraped, so a killed crawl loses nothing it had fetched."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, stats: StatsCollector) -> None:
-        self.sessions = sessions
+    def __init__(self, engine: Engine, clock: Clock, stats: StatsCollector) -> None:
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = session_factory(engine)
         self.clock = clock
         self.stats = stats
 
@@ -40,7 +42,11 @@ class StorePipeline:
             raise NotConfigured(f"{DATABASE_SETTING} is not set")
         clock = load_object(crawler.settings.get(CLOCK_SETTING, "review_watch.clock.system_clock"))
         assert crawler.stats is not None
-        return cls(session_factory(make_engine(url)), clock, crawler.stats)
+        return cls(make_engine(url), clock, crawler.stats)
+
+    def close_spider(self) -> None:
+        """The engine is this crawler's own: its connections go when the spider closes."""
+        self.engine.dispose()
 
     def process_item(self, item: MentionItem) -> MentionItem:
         try:

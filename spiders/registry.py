@@ -1,32 +1,30 @@
-"""The spider class of each source type, as named in the config."""
+"""The spider of each source type, found as Scrapy finds them: its SpiderLoader over SPIDER_MODULES
+(spiders.settings), each spider named after its source type."""
 
 from __future__ import annotations
 
-from spiders.source_types import SOCIAL_TYPES
-from spiders.spiders.appstore import AppStoreSpider
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+
+from spiders import settings as project_settings
 from spiders.spiders.base import ReviewWatchSpider
-from spiders.spiders.bluesky import BlueskySpider
-from spiders.spiders.googleplay import GooglePlaySpider
-from spiders.spiders.hackernews import HackerNewsSpider
-from spiders.spiders.mastodon import MastodonSpider
-from spiders.spiders.reddit import RedditSpider
-from spiders.spiders.rss import RssSpider
-from spiders.spiders.schemaorg import SchemaOrgSpider
-from spiders.spiders.trustpilot import TrustpilotSpider
 
-__all__ = ["SOCIAL_TYPES", "SPIDERS"]  # SOCIAL_TYPES: as the filters have always imported it
 
-SPIDERS: dict[str, type[ReviewWatchSpider]] = {
-    spider.source_type: spider
-    for spider in (
-        TrustpilotSpider,
-        AppStoreSpider,
-        GooglePlaySpider,
-        RedditSpider,
-        HackerNewsSpider,
-        MastodonSpider,
-        BlueskySpider,
-        RssSpider,
-        SchemaOrgSpider,
-    )
-}
+def project_spider_loader() -> SpiderLoader:
+    """Scrapy's spider loader with this project's settings, as `scrapy list` and `scrapy crawl` use it."""
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    return SpiderLoader.from_settings(settings)
+
+
+def _spiders() -> dict[str, type[ReviewWatchSpider]]:
+    loader = project_spider_loader()
+    found: dict[str, type[ReviewWatchSpider]] = {}
+    for name in loader.list():
+        spider = loader.load(name)
+        assert issubclass(spider, ReviewWatchSpider), spider
+        found[name] = spider
+    return found
+
+
+SPIDERS: dict[str, type[ReviewWatchSpider]] = _spiders()

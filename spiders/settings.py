@@ -1,10 +1,16 @@
-"""Scrapy settings for the in-process crawl. Use crawler_settings() and override what a run needs."""
+"""The Scrapy project's settings (scrapy.cfg names this module), for `review-watch crawl` and `scrapy crawl` alike.
+
+In-process runs use crawler_settings() and override what a run needs; what a Review Watch config implies
+(database, brands, crawl limits) is spiders.from_config.config_settings.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 BOT_NAME = "review_watch"
+SPIDER_MODULES = ["spiders.spiders"]  # one spider per source type, named after it
+NEWSPIDER_MODULE = "spiders.spiders"
 USER_AGENT = "ReviewWatch/0.1 (+https://github.com/review-watch)"
 ROBOTSTXT_OBEY = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -40,6 +46,7 @@ ITEM_PIPELINES = {
 }
 
 # Review Watch's own settings.
+REVIEW_WATCH_CONFIG = None  # `scrapy crawl TYPE -a source=NAME`: the config file (else $REVIEW_WATCH_CONFIG)
 REVIEW_WATCH_MAX_PAGES = 100  # per source and run, a bound even when every page is new
 REVIEW_WATCH_BRANDS: list[dict[str, Any]] = []  # [{"name": ..., "aliases": [...], "exclude": [...]}]
 

@@ -1,4 +1,4 @@
-"""The source types a config may name and what kind each is; spiders.registry maps each to its spider.
+"""The source types a config may name and what kind each is; the spider of each is named after it (spiders.registry).
 
 Apart from the registry so that reading a config does not import Scrapy.
 """

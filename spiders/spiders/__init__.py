@@ -1,1 +1,1 @@
-"""One spider per source type; see spiders.registry for the mapping."""
+"""One spider per source type, each named after it: `scrapy list` lists them, `scrapy crawl TYPE -a source=NAME`."""

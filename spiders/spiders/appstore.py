@@ -18,7 +18,7 @@ RATING_MAX = 5.0
 
 
 class AppStoreSpider(ReviewWatchSpider):
-    source_type = "appstore"
+    name = "appstore"
 
     def parse_page(self, response: Response) -> Page:
         if response.body.lstrip()[:1] == b"<":

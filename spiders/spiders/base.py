@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
 from OpenSSL import SSL
+from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadConnectionRefusedError,
@@ -20,6 +22,7 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.log import SpiderLoggerAdapter
 from twisted.python.failure import Failure
 
 from review_watch.domain.brand_matching import BrandMatcher
@@ -54,27 +57,52 @@ class Page:
 
 
 class ReviewWatchSpider(scrapy.Spider):
-    """Base of all spiders. Subclasses set source_type and implement parse_page."""
+    """Base of all spiders. Subclasses set name (Scrapy's spider name: the source type, so that
+    `scrapy crawl trustpilot` finds it) and implement parse_page.
 
-    source_type: ClassVar[str]
+    Arguments (`scrapy crawl TYPE -a NAME=VALUE`): source (the source's name in the config), url (where its
+    reviews start) and brand (a review site's brand; a social source's one watched brand). Given only
+    source, the spider looks it up in the config (spiders.from_config). The crawl runner also passes
+    known_ids (stop paging at a page of them) and may pass brand_matcher.
+    """
 
     def __init__(
         self,
-        source_name: str,
-        start_url: str,
+        source: str | None = None,
+        url: str | None = None,
         brand: str | None = None,
         known_ids: Iterable[str] = frozenset(),
         **kwargs: Any,
     ) -> None:
-        super().__init__(name=source_name, **kwargs)
-        self.source_name = source_name
-        self.start_url = start_url
+        super().__init__(**kwargs)
+        if not source or not url:
+            raise ValueError(f"{self.name}: give the source's name, and its url unless the config has it: "
+                             f"scrapy crawl {self.name} -a source=NAME [-a url=URL] [-a brand=BRAND]")
+        self.source_name = source
+        self.start_url = url
         self.brand = brand
         self.known_ids = frozenset(known_ids)
         self.yielded: dict[str, MentionItem] = {}  # by external id: each review's version sent on this crawl
         self.pages_followed = 0
         # Set by the brand filter for social sources (or by the runner); None: every item is kept.
         self.brand_matcher: BrandMatcher | None = kwargs.get("brand_matcher")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        if kwargs.get("source") and not kwargs.get("url"):  # `scrapy crawl TYPE -a source=NAME`
+            from spiders.from_config import configure_from_config  # the config only for spiders started so
+
+            kwargs = configure_from_config(crawler, cls.name, kwargs)
+        return super().from_crawler(crawler, *args, **kwargs)
+
+    @property
+    def source_type(self) -> str:
+        return self.name
+
+    @property
+    def logger(self) -> SpiderLoggerAdapter:
+        """Named after the source, not the spider: several sources of one type crawl side by side."""
+        return SpiderLoggerAdapter(logging.getLogger(self.source_name), {"spider": self})
 
     async def start(self) -> AsyncIterator[Request]:
         yield self.first_request()

@@ -23,7 +23,7 @@ POST_URL = "https://bsky.app/profile/{handle}/post/{rkey}"
 
 
 class BlueskySpider(ReviewWatchSpider):
-    source_type = "bluesky"
+    name = "bluesky"
 
     def parse_page(self, response: Response) -> Page:
         data = response_json(response)

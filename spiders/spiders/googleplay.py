@@ -24,7 +24,7 @@ REVIEW_URL = "https://play.google.com/store/apps/details?id={app}&reviewId={revi
 class GooglePlaySpider(ReviewWatchSpider):
     """start_url is the app's details page, e.g. https://play.google.com/store/apps/details?id=com.x&hl=en."""
 
-    source_type = "googleplay"
+    name = "googleplay"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,7 +15,7 @@ ITEM_URL = "https://news.ycombinator.com/item?id={}"
 
 
 class HackerNewsSpider(ReviewWatchSpider):
-    source_type = "hackernews"
+    name = "hackernews"
 
     def parse_page(self, response: Response) -> Page:
         data = response_json(response)

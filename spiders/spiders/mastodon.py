@@ -16,7 +16,7 @@ _LINK = re.compile(r"<([^>]+)>\s*;\s*rel=\"?([^\";]+)\"?")
 
 
 class MastodonSpider(ReviewWatchSpider):
-    source_type = "mastodon"
+    name = "mastodon"
 
     def parse_page(self, response: Response) -> Page:
         statuses = response_json(response)

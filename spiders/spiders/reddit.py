@@ -20,7 +20,7 @@ _FULLNAME = re.compile(r"t[1-6]_[a-z0-9]+")
 
 
 class RedditSpider(ReviewWatchSpider):
-    source_type = "reddit"
+    name = "reddit"
 
     def parse_page(self, response: Response) -> Page:
         if response.body.lstrip()[:1] == b"<":

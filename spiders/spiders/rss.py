@@ -14,7 +14,7 @@ from spiders.spiders.base import Page, ReviewWatchSpider, language_code, respons
 
 
 class RssSpider(ReviewWatchSpider):
-    source_type = "rss"
+    name = "rss"
 
     def parse_page(self, response: Response) -> Page:
         feed = parse_feed(response.body, response_charset(response))

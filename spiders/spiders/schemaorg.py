@@ -29,7 +29,7 @@ DEFAULT_RATING_MAX = 5.0
 
 
 class SchemaOrgSpider(ReviewWatchSpider):
-    source_type = "schemaorg"
+    name = "schemaorg"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -30,7 +30,7 @@ RATING_MAX = 5.0
 
 
 class TrustpilotSpider(ReviewWatchSpider):
-    source_type = "trustpilot"
+    name = "trustpilot"
 
     def parse_page(self, response: Response) -> Page:
         html = response_text(response)

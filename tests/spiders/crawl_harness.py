@@ -23,7 +23,6 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from review_watch.domain.brand_matching import BrandMatcher
 from spiders.filters import brand_specs
 from spiders.items import MentionItem
-from spiders.registry import SPIDERS
 from spiders.settings import crawler_settings
 
 OUT_SETTING = "HARNESS_ITEMS_PATH"
@@ -64,15 +63,15 @@ def main(spec_path: str, out_dir: str) -> None:
     process = CrawlerProcess(settings)
     crawlers: dict[str, Crawler] = {}
     for source in spec["sources"]:
-        crawler = process.create_crawler(SPIDERS[source["type"]])
+        crawler = process.create_crawler(source["type"])  # found by Scrapy's spider loader, as the runner does
         crawlers[source["name"]] = crawler
         extra = {}
         if "brands" in source:
             extra["brand_matcher"] = BrandMatcher(brand_specs(source["brands"]))
         process.crawl(
             crawler,
-            source_name=source["name"],
-            start_url=source["url"],
+            source=source["name"],
+            url=source["url"],
             brand=source.get("brand"),
             known_ids=frozenset(source.get("known_ids", [])),
             **extra,
