@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from telegram import InlineKeyboardButton
 
 from bot import formatting
@@ -18,11 +17,9 @@ from review_watch.config import Config
 from review_watch.domain import cases as domain
 from review_watch.domain.permissions import may_do_leads_work
 from review_watch.services.cases import ActionRefused, ActionResult
-from review_watch.services.review_queue import waiting_items
+from review_watch.services.delivery import Delivery, OutboxView
 from review_watch.services.stats import TeamStats
-from review_watch.services.views import CaseView, StaffView, case_view, staff_view
-from review_watch.storage.orm import Case, OutboxMessage, Staff
-from review_watch.storage.unit_of_work import UnitOfWork
+from review_watch.services.views import CaseView, StaffView
 
 LOCALES = tuple(languages())
 BUTTON_ACTIONS: dict[str, domain.Action] = {
@@ -58,54 +55,29 @@ def telegram_keyboard(keyboard: Keyboard) -> PTBKeyboard:
              else InlineKeyboardButton(b.label, url=b.url) for b in row] for row in keyboard]
 
 
-def _still_relevant(message: OutboxMessage, view: CaseView | None) -> bool:
-    """Re-checked at the moment of sending: no reminder or escalation for an answered or closed case."""
-    if message.kind in ("reminder", "escalation"):
-        return view is not None and view.status in domain.OPEN_STATUSES
-    if message.kind == "edit":
-        return view is not None
-    return True
-
-
-def render_outbox_message(uow: UnitOfWork, config: Config, message: OutboxMessage,
-                          now: datetime) -> RenderedMessage | None:
-    member = message.staff
-    view = case_view(uow, config, message.case_id, now) if message.case_id is not None else None
-    if not _still_relevant(message, view):
-        return None
-    if message.kind == "edit":
-        assert view is not None
-        case = uow.session.get(Case, message.case_id)
-        if case is None or case.alert_message_id is None or case.alert_chat_id is None:
-            return None
-        reader = uow.session.scalar(select(Staff).where(
-            (Staff.chat_id == case.alert_chat_id) | (Staff.telegram_id == case.alert_chat_id)).limit(1))
-        if reader is None:
-            return None
-        rendered = formatting.render_alert(view, reader_for(config, staff_view(reader)), now)
+def render_delivery(config: Config, delivery: Delivery, now: datetime) -> RenderedMessage:
+    """A due outbox message (services/delivery.take_due) for Telegram."""
+    message = delivery.message
+    reader = reader_for(config, delivery.reader)
+    if delivery.edit_message_id is not None:
+        assert message.case is not None
+        rendered = formatting.render_alert(message.case, reader, now)
         return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard), message.case_id,
-                               edit_message_id=case.alert_message_id)
-    if member is None:
-        return None
+                               edit_message_id=delivery.edit_message_id)
     if message.kind == "please_look":
-        items = waiting_items(uow, [int(i) for i in message.payload["items"]])
-        if not items:
-            return None  # all answered meanwhile
-        rendered = render_please_look(items, member.locale)
+        rendered = render_please_look(delivery.unsure_items, reader.lang)
         return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard))
-    rendered = formatting.render_outbox(message.kind, message.payload, view, reader_for(config, staff_view(member)),
-                                      now)
+    rendered = formatting.render_outbox(message.kind, message.payload, message.case, reader, now)
     return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard), message.case_id,
                            is_case_card=message.kind == "alert")
 
 
-def render_for_terminal(uow: UnitOfWork, config: Config, message: OutboxMessage, now: datetime) -> str:
+def render_for_terminal(config: Config, message: OutboxView, now: datetime) -> str:
     """An outbox message as its recipient would read it, in plain text (for `review-watch demo`)."""
-    member = message.staff
-    view = case_view(uow, config, message.case_id, now) if message.case_id is not None else None
-    timezone = reader_for(config, staff_view(member)).timezone if member else ZoneInfo("UTC")
-    body = formatting.render_message_text(message.kind, message.payload, view, member.locale if member else "en",
-                                          timezone, now)
+    member = message.recipient
+    timezone = reader_for(config, member).timezone if member else ZoneInfo("UTC")
+    body = formatting.render_message_text(message.kind, message.payload, message.case,
+                                          member.locale if member else "en", timezone, now)
     who = f"{member.name} (Telegram id {member.telegram_id})" if member else "nobody"
     return f"To {who}:\n{body}"
 

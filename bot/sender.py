@@ -21,9 +21,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.messages import RenderedMessage, render_outbox_message
+from bot.messages import RenderedMessage, render_delivery
 from review_watch.bootstrap import App
-from review_watch.services import outbox
+from review_watch.services import delivery, outbox
 from review_watch.services.cases import mark_unreachable, move_chat, record_alert_message
 
 log = logging.getLogger(__name__)
@@ -75,31 +75,16 @@ class OutboxSender:
         held = {chat for chat, until in self._held_until.items() if until > time.monotonic()}
         jobs = []
         with self.app.unit_of_work() as uow:
-            pending = outbox.pending_messages(uow, now, self.batch_size, excluding=in_hand)
-            latest_edit = {m.case_id: m.id for m in pending if m.kind == "edit"}
-            for message in pending:
-                staff = message.staff
-                if message.kind == "edit" and latest_edit[message.case_id] != message.id:
-                    outbox.mark_skipped(uow, message.id, f"superseded by edit {latest_edit[message.case_id]}")
-                    continue
-                if message.kind == "edit":
-                    chat_id = int(message.payload["chat_id"])
-                elif staff is None or not staff.active or not staff.reachable:
-                    outbox.mark_failed(uow, message.id, "no reachable recipient")
-                    continue
-                else:
-                    chat_id = staff.chat_id or staff.telegram_id
-                if chat_id in held:
-                    continue
-                rendered = render_outbox_message(uow, self.app.config, message, now)
-                if rendered is None:
-                    outbox.mark_skipped(uow, message.id, "nothing left to say (case closed or answered)")
-                    continue
+            for due in delivery.take_due(uow, self.app.config, now, self.batch_size, excluding=in_hand,
+                                         held_chats=held):
+                rendered = render_delivery(self.app.config, due, now)
                 if rendered.edit_message_id is not None and self._shown.get(
-                        (chat_id, rendered.edit_message_id)) == rendered.fingerprint:
-                    outbox.mark_skipped(uow, message.id, "the card already shows this")
+                        (due.chat_id, rendered.edit_message_id)) == rendered.fingerprint:
+                    outbox.mark_skipped(uow, due.message.message_id, "the card already shows this")
                     continue
-                jobs.append(_Job(message.id, chat_id, staff.id if staff else None, rendered, message.attempts))
+                recipient = due.message.recipient
+                jobs.append(_Job(due.message.message_id, due.chat_id, recipient.staff_id if recipient else None,
+                                 rendered, due.message.attempts))
         return jobs
 
     async def dispatch(self) -> int:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from review_watch.bootstrap import App
 from review_watch.config import load_config
 from review_watch.crawl import configure_crawl_logging, run_crawl
-from review_watch.services.outbox import pending_messages
+from review_watch.services.delivery import pending
 from review_watch.services.triage import triage
 
 PAGES = Path(__file__).with_name("demo_pages")
@@ -136,10 +136,10 @@ def run_demo(directory: Path | None = None) -> int:
         figures = triage(uow, app.config, lambda: app.classifier, app.clock)
     print(f"  {figures.classified} classified, {figures.negative} negative, {figures.cases_opened} cases opened")
     with app.unit_of_work() as uow:
-        messages = pending_messages(uow, app.clock(), limit=1000)
+        messages = pending(uow, app.config, app.clock(), limit=1000)
         print(f"\n{len(messages)} alerts queued. This is what staff would receive in Telegram:\n")
         for message in messages:
-            print(render_for_terminal(uow, app.config, message, app.clock()))
+            print(render_for_terminal(app.config, message, app.clock()))
             print("-" * 72)
     print(f"See everything stored: review-watch --config {config_path} export")
     return 0
