@@ -43,7 +43,6 @@ class Handlers:
     def __init__(self, app: App) -> None:
         self.app = app
         self.please_look = PleaseLookHandlers(app, Handlers.staff)
-        self.missed = self.please_look.missed
 
     async def _in_db(self, work: Callable[[UnitOfWork], T]) -> T:
         def run() -> T:
@@ -177,6 +176,9 @@ class Handlers:
         message = update.effective_message
         assert message is not None
         await message.reply_photo(chart, caption=messages.text("stats_chart_caption", member.locale))
+
+    async def missed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.please_look.missed(update, context)
 
     async def mute(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._set_muted(update, context, True)
