@@ -2,7 +2,8 @@
 
 Each function is one unit of work. The actor is named by staff id and looked up afresh, so no database row
 outlives its transaction; every permission is decided here, through domain/permissions, never by the caller.
-Refusals are `ActionRefused`, whose `key` names the message for the person.
+Refusals are `ActionRefused`, whose `key` names the message for the person. The actions that change a case or
+the team take any unit of work (tests/support/fakes.FakeUnitOfWork included); the reads take the real one.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from review_watch.services.review_queue import Verdict
 from review_watch.services.stats import TeamStats
 from review_watch.services.views import CaseView, StaffView, case_view, staff_view
 from review_watch.storage.orm import Staff
-from review_watch.storage.unit_of_work import UnitOfWork
+from review_watch.storage.unit_of_work import AbstractUnitOfWork, UnitOfWork
 
 
-def _actor(uow: UnitOfWork, actor_id: int) -> Staff:
+def _actor(uow: AbstractUnitOfWork, actor_id: int) -> Staff:
     row = uow.repo.staff(actor_id)
     if row is None or not row.active:
         raise ActionRefused("refused", f"staff member {actor_id} is not on the staff")
@@ -38,19 +39,20 @@ def _require(member: Member, operation: Operation, case_assignee: str | None = N
 # Who is asking -----------------------------------------------------------------------------------------
 
 
-def identify(uow: UnitOfWork, telegram_id: int) -> StaffView | None:
+def identify(uow: AbstractUnitOfWork, telegram_id: int) -> StaffView | None:
     """The active staff member with this Telegram id, or None for a stranger."""
     row = cases.staff_by_telegram_id(uow, telegram_id)
     return staff_view(row) if row is not None else None
 
 
-def register_chat(uow: UnitOfWork, telegram_id: int, chat_id: int) -> StaffView | None:
+def register_chat(uow: AbstractUnitOfWork, telegram_id: int, chat_id: int) -> StaffView | None:
     """/start from a member: their alerts go to this chat, and they are reachable again."""
     row = cases.register_chat(uow, telegram_id, chat_id)
     return staff_view(row) if row is not None else None
 
 
-def join(uow: UnitOfWork, config: Config, code: str, telegram_id: int, chat_id: int, name: str) -> StaffView | None:
+def join(uow: AbstractUnitOfWork, config: Config, code: str, telegram_id: int, chat_id: int,
+         name: str) -> StaffView | None:
     """/start CODE from a stranger: a new agent (or the invite's role), or None for a wrong or used code."""
     row = cases.join_with_invite(uow, config, code, telegram_id, chat_id, name)
     return staff_view(row) if row is not None else None
@@ -88,7 +90,7 @@ def team_figures(uow: UnitOfWork, actor_id: int, now: datetime) -> TeamStats:
     return stats.team_stats(uow, now)
 
 
-def assignees(uow: UnitOfWork, actor_id: int) -> list[str]:
+def assignees(uow: AbstractUnitOfWork, actor_id: int) -> list[str]:
     """Whom the actor may give a case to: the active, reachable staff, by name."""
     _require(staff_view(_actor(uow, actor_id)).member, Operation.ASSIGN)
     return [member.name for member in uow.repo.active_staff() if member.reachable]
@@ -97,24 +99,24 @@ def assignees(uow: UnitOfWork, actor_id: int) -> list[str]:
 # Acting ------------------------------------------------------------------------------------------------
 
 
-def act(uow: UnitOfWork, config: Config, case_id: int, action: domain.Action, actor_id: int, clock: Clock,
+def act(uow: AbstractUnitOfWork, config: Config, case_id: int, action: domain.Action, actor_id: int, clock: Clock,
         note: str | None = None) -> ActionResult:
     """Claim, reply, resolve, wait, not actionable ... on a case (services/cases.perform)."""
     return cases.perform(uow, config, case_id, action, _actor(uow, actor_id), clock, note)
 
 
-def assign(uow: UnitOfWork, config: Config, case_id: int, to_name: str, actor_id: int,
+def assign(uow: AbstractUnitOfWork, config: Config, case_id: int, to_name: str, actor_id: int,
            clock: Clock) -> ActionResult:
     """Give a case to the staff member called `to_name` (an "@" before it is ignored)."""
     return cases.reassign_by_lead(uow, config, case_id, to_name, _actor(uow, actor_id), clock)
 
 
-def invite(uow: UnitOfWork, actor_id: int, now: datetime, role: str = AGENT) -> str:
+def invite(uow: AbstractUnitOfWork, actor_id: int, now: datetime, role: str = AGENT) -> str:
     """A one-time invite code."""
     return cases.create_invite(uow, _actor(uow, actor_id), role, now)
 
 
-def set_muted(uow: UnitOfWork, config: Config, actor_id: int, muted: bool, clock: Clock) -> int:
+def set_muted(uow: AbstractUnitOfWork, config: Config, actor_id: int, muted: bool, clock: Clock) -> int:
     """Off (or back on) duty; returns how many open cases went to someone else."""
     return cases.set_muted(uow, config, _actor(uow, actor_id), muted, clock)
 

@@ -14,10 +14,12 @@ from review_watch.domain import cases as domain
 from review_watch.services import staff_actions
 from review_watch.services.cases import ActionRefused
 from review_watch.services.ingest import store_mention
-from review_watch.services.triage import triage
+from review_watch.services.triage import open_cases, triage
+from review_watch.services.views import staff_view
 from spiders.items import MentionItem
 from tests.support.configs import source_block, write_config
 from tests.support.fakes import KeywordClassifier, ManualClock
+from tests.unit.world import World, unit_config
 
 ARRIVAL = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Stockholm
 
@@ -82,3 +84,28 @@ def test_permissions_are_decided_by_the_service(app: App) -> None:
         assert [v.case_id for v in staff_actions.queue(uow, app.config, anna.staff_id, now)] == [case_id]
         result = staff_actions.assign(uow, app.config, case_id, "@boris", lena.staff_id, app.clock)
     assert result.assignee == "Boris"
+
+
+def test_the_bots_actions_run_on_the_fake_unit_of_work_by_ids(tmp_path: Path) -> None:
+    world = World(unit_config(tmp_path))
+    anna, carl, lena = world.hire("Anna"), world.hire("Carl"), world.hire("Lena", role="lead")
+    world.mention("terrible, order 1")
+    open_cases(world.uow, world.config, world.clock)
+    (case,) = world.repo.cases
+    assert world.assignee(case.id) == "Anna"
+
+    assert staff_actions.identify(world.uow, lena.telegram_id) == staff_view(lena)
+    with pytest.raises(ActionRefused) as refused:
+        staff_actions.act(world.uow, world.config, case.id, domain.Claim(), carl.id, world.clock)
+    assert refused.value.key == "not_your_case"
+    result = staff_actions.act(world.uow, world.config, case.id, domain.Claim(), anna.id, world.clock)
+    assert (result.status, result.assignee) == ("claimed", "Anna")
+    assert staff_actions.assign(world.uow, world.config, case.id, "carl", lena.id, world.clock).assignee == "Carl"
+    with pytest.raises(ActionRefused) as refused:
+        staff_actions.invite(world.uow, anna.id, world.clock())
+    assert refused.value.key == "leads_only"
+    assert staff_actions.assignees(world.uow, lena.id) == ["Anna", "Carl", "Lena"]
+    assert staff_actions.set_muted(world.uow, world.config, carl.id, True, world.clock) == 1
+    with pytest.raises(ActionRefused) as refused:
+        staff_actions.act(world.uow, world.config, case.id, domain.Resolve(), 999, world.clock)
+    assert refused.value.key == "refused"
