@@ -26,6 +26,7 @@ demo: model
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy review_watch spiders sentiment bot tests bench
+	$(BIN)/lint-imports --no-cache  # imports point inward: pyproject.toml [tool.importlinter]
 
 test: model lint
 	$(BIN)/python -m pytest -q

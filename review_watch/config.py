@@ -31,8 +31,8 @@ from review_watch.domain.business_time import (
     validate_periods,
 )
 from review_watch.domain.cases import EscalationLevel, ResponsePolicy
-from sentiment.types import Precision
-from spiders.source_types import REVIEW_SITE_TYPES, SourceType
+from review_watch.domain.judgement import Precision
+from review_watch.domain.mentions import REVIEW_SITE_TYPES, SourceType
 
 DEFAULT_CONFIG_NAME = "review-watch.toml"
 TOKEN_ENV = "REVIEW_WATCH_TELEGRAM_TOKEN"

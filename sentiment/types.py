@@ -1,35 +1,12 @@
+"""The model's inputs and outputs are core types (review_watch.domain.judgement); here for the sentiment
+package's own modules, with the error a model that cannot load raises."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, get_args
+from review_watch.domain.judgement import PRECISIONS, Classifier, Judgement, Precision, TextToJudge
 
-# What the model's weights run in; "auto" is bfloat16 where the CPU has it in hardware, else float32.
-Precision = Literal["auto", "float32", "bfloat16", "int8"]
-PRECISIONS: tuple[str, ...] = get_args(Precision)
+__all__ = ["PRECISIONS", "Classifier", "Judgement", "ModelLoadError", "Precision", "TextToJudge"]
 
 
 class ModelLoadError(Exception):
     """The sentiment model could not be loaded; the message is one line for the user."""
-
-
-@dataclass(frozen=True)
-class TextToJudge:
-    text: str
-    title: str | None = None
-    rating: float | None = None
-    rating_max: float | None = None  # default 5 when rating given
-    language_hint: str | None = None  # platform's language, if any
-
-
-@dataclass(frozen=True)
-class Judgement:
-    label: str  # "negative" | "neutral" | "positive"
-    score: float  # 0..1 confidence of that label
-    negative: bool  # would this be flagged for a response (after rating fusion + threshold)
-    language: str | None  # ISO 639-1
-    churn_intent: bool  # intent to leave / switch
-    competitor: str | None  # a named competitor, if any
-    threat: bool  # threats / extortion
-    staff_abuse: bool  # abuse aimed at staff
-    negative_probability: float = 0.0  # the text's own probability of a complaint, before rating and flags
-    unsure: bool = False  # too close to call: listed for the leads instead of opening a case

@@ -8,8 +8,7 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 
 from review_watch.domain.brand_matching import BrandMatcher, BrandSpec
-from spiders.items import MentionItem
-from spiders.source_types import SOCIAL_TYPES
+from review_watch.domain.mentions import SOCIAL_TYPES, MentionItem
 from spiders.spiders.base import ReviewWatchSpider
 
 BRANDS_SETTING = "REVIEW_WATCH_BRANDS"

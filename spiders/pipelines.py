@@ -14,10 +14,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from review_watch.clock import Clock
+from review_watch.domain.mentions import MentionItem
 from review_watch.services.ingest import store_mention
 from review_watch.storage.database import make_engine, session_factory
 from review_watch.storage.unit_of_work import UnitOfWork
-from spiders.items import MentionItem
 from spiders.spiders.base import STAT_FAILURE_REASON
 
 DATABASE_SETTING = "REVIEW_WATCH_DATABASE_URL"

@@ -1,16 +1,8 @@
-"""The source types a config may name and what kind each is; the spider of each is named after it (spiders.registry).
-
-Apart from the registry so that reading a config does not import Scrapy.
-"""
+"""The source types a config may name (core types: review_watch.domain.mentions); the spider of each is named
+after it (spiders.registry)."""
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from review_watch.domain.mentions import REVIEW_SITE_TYPES, SOCIAL_TYPES, SOURCE_TYPES, SourceType
 
-SourceType = Literal["trustpilot", "appstore", "googleplay", "reddit", "hackernews", "mastodon", "bluesky", "rss",
-                     "schemaorg"]
-SOURCE_TYPES: tuple[str, ...] = get_args(SourceType)
-# Review sites: every item is about the source's configured brand.
-REVIEW_SITE_TYPES = frozenset({"trustpilot", "appstore", "googleplay", "schemaorg"})
-# Social networks and feeds: an item is kept only when it mentions a configured brand.
-SOCIAL_TYPES = frozenset(SOURCE_TYPES) - REVIEW_SITE_TYPES
+__all__ = ["REVIEW_SITE_TYPES", "SOCIAL_TYPES", "SOURCE_TYPES", "SourceType"]

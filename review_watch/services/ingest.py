@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from review_watch.clock import Clock
 from review_watch.config import Config
+from review_watch.domain.mentions import MentionItem
 from review_watch.storage.orm import Author, Brand, CaseEvent, Mention, Source, SourceRun, Staff
 from review_watch.storage.unit_of_work import UnitOfWork
-from spiders.items import MentionItem
 
 
 class StoreOutcome(Enum):

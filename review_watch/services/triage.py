@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from review_watch.clock import Clock
 from review_watch.config import Config
 from review_watch.domain import cases as domain
 from review_watch.domain.business_time import is_open
+from review_watch.domain.judgement import Classifier, Judgement, TextToJudge
 from review_watch.domain.routing import RoutingDecision, StaffMember, route
 from review_watch.services.policy import reschedule
 from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage, SentimentResult
 from review_watch.storage.unit_of_work import AbstractUnitOfWork
-from sentiment.types import Judgement, TextToJudge
-
-
-class Classifier(Protocol):
-    """What triage needs of a sentiment model (the `sentiment` package's classifier, or a test double)."""
-
-    def judge(self, items: Sequence[TextToJudge]) -> list[Judgement]: ...
-
 
 SYSTEM_ACTOR = "review-watch"
 

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 from scrapy.http import Response
 
-from spiders.items import MentionItem
+from review_watch.domain.mentions import MentionItem
 from spiders.parsing.dates import parse_datetime
 from spiders.parsing.feeds import parse_feed
 from spiders.parsing.text import tidy_whitespace

@@ -26,7 +26,7 @@ from scrapy.utils.log import SpiderLoggerAdapter
 from twisted.python.failure import Failure
 
 from review_watch.domain.brand_matching import BrandMatcher
-from spiders.items import MentionItem
+from review_watch.domain.mentions import MentionItem
 from spiders.parsing.encoding import decode_body
 
 STAT_PAGES = "review_watch/pages"

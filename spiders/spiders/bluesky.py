@@ -6,7 +6,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from spiders.items import MentionItem
+from review_watch.domain.mentions import MentionItem
 from spiders.parsing.dates import parse_datetime
 from spiders.parsing.text import tidy_whitespace
 from spiders.spiders.base import (

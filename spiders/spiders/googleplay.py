@@ -8,7 +8,7 @@ from urllib.parse import quote, urlsplit
 
 from scrapy.http import FormRequest, Request, Response
 
-from spiders.items import MentionItem
+from review_watch.domain.mentions import MentionItem
 from spiders.parsing.dates import parse_datetime
 from spiders.parsing.text import tidy_whitespace
 from spiders.spiders.base import Page, ParseError, ReviewWatchSpider, as_float, dig, query_value

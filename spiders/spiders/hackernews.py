@@ -6,7 +6,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from spiders.items import MentionItem
+from review_watch.domain.mentions import MentionItem
 from spiders.parsing.dates import parse_datetime
 from spiders.parsing.text import html_to_text, plain_text
 from spiders.spiders.base import Page, ParseError, ReviewWatchSpider, response_json, with_query

@@ -6,7 +6,7 @@ import hashlib
 
 from scrapy.http import Response
 
-from spiders.items import MentionItem
+from review_watch.domain.mentions import MentionItem
 from spiders.parsing.dates import parse_datetime
 from spiders.parsing.feeds import FeedEntry, parse_feed
 from spiders.parsing.text import html_to_text

@@ -12,7 +12,7 @@ import lxml.html
 from lxml import etree
 from scrapy.http import Response
 
-from spiders.items import MentionItem
+from review_watch.domain.mentions import MentionItem
 from spiders.parsing.dates import parse_datetime
 from spiders.parsing.text import html_to_text
 from spiders.spiders.base import (

@@ -9,7 +9,7 @@ from typing import Any
 from parsel import Selector
 from scrapy.http import Response
 
-from spiders.items import MentionItem
+from review_watch.domain.mentions import MentionItem
 from spiders.parsing.dates import parse_datetime
 from spiders.parsing.text import html_to_text, tidy_whitespace
 from spiders.spiders.base import (
