@@ -35,6 +35,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreT
 
 from sentiment.convert import write_model_folder
 from sentiment.corpus import DATA_DIR, Example, dev_set, own_sentences, read_jsonl, rotten_tomatoes
+from sentiment.flags import FlagRules
+from sentiment.fusion import decide
 from sentiment.labels import LABELS
 from sentiment.real_reviews import real_review_examples
 
@@ -57,6 +59,7 @@ SETS = ("own", "real", "films")
 # A missed complaint costs more than a false alarm; the hard shapes weigh more than plain text.
 CLASS_WEIGHT = {"negative": 1.3, "neutral": 0.8, "positive": 1.0}
 HARD_WEIGHT = 1.6
+RECALL_FLOOR = 0.92  # the dev set's negative recall the operating point must keep
 NEG = LABELS.index("negative")
 LORA_PROJECTIONS = r"(attention\.self\.(query|key|value)|attention\.output\.dense|intermediate\.dense|output\.dense)"
 
@@ -239,27 +242,36 @@ def negative_probabilities(
 
 
 def operating_point(
-    dev_p: np.ndarray, dev_negative: np.ndarray, real_p: np.ndarray, real_negative: np.ndarray
+    dev: Sequence[Example], dev_p: np.ndarray, real_p: np.ndarray, real_negative: np.ndarray
 ) -> float:
-    """The cut on the negative probability that the default threshold (0.5) will stand for: the one that
-    maximises the mean of the dev set's negative F1 and the real reviews' balanced accuracy (recall on 1-2
-    stars, and one minus the false alarms on 5 stars)."""
+    """The cut on the negative probability that the default threshold (0.5) will stand for. Among the cuts
+    at which the dev set's negative recall, judged as the product judges (ratings through sentiment.fusion,
+    alarm flags), is at least RECALL_FLOOR, the one with the best balanced accuracy on the real reviews' dev
+    split judged on their text alone (recall on 1-2 stars, one minus the false alarms on 5 stars); of equals,
+    the highest. If no cut reaches the floor, the one with the highest recall."""
+    dev_negative = np.array([e.label == "negative" for e in dev])
+    alarms = np.array([FlagRules(())(e.text).any_alarm for e in dev])
 
-    def score(cut: float) -> float:
-        flagged = dev_p >= cut
-        tp = float((flagged & dev_negative).sum())
-        f1 = 2 * tp / max(1.0, float(flagged.sum() + dev_negative.sum()))
+    def dev_recall(cut: float) -> float:
+        odds = np.exp(shift_for(cut))
+        shifted = dev_p * odds / (dev_p * odds + 1.0 - dev_p)
+        flagged = alarms | np.array(
+            [decide(p, 0.5, e.rating, e.rating_max).negative for p, e in zip(shifted, dev, strict=True)]
+        )
+        return float((flagged & dev_negative).sum() / max(1, dev_negative.sum()))
+
+    def real_balanced_accuracy(cut: float) -> float:
         real = real_p >= cut
         recall = float(real[real_negative].mean()) if real_negative.any() else 1.0
         false_alarms = float(real[~real_negative].mean()) if (~real_negative).any() else 0.0
-        return (f1 + (recall + 1.0 - false_alarms) / 2) / 2
+        return (recall + 1.0 - false_alarms) / 2
 
-    cuts = np.round(np.arange(0.05, 0.951, 0.01), 2)
-    scores = [score(c) for c in cuts]
-    best = max(scores)
-    # the middle of the best plateau, so that a cut between two dev items is not chosen by accident
-    plateau = [c for c, s in zip(cuts, scores, strict=True) if s >= best - 1e-9]
-    return float(plateau[len(plateau) // 2])
+    cuts = [float(c) for c in np.round(np.arange(0.05, 0.951, 0.01), 2)]
+    recalls = {c: dev_recall(c) for c in cuts}
+    allowed = [c for c in cuts if recalls[c] >= RECALL_FLOOR]
+    if not allowed:
+        return max(cuts, key=lambda c: (recalls[c], -c))
+    return max(allowed, key=lambda c: (real_balanced_accuracy(c), c))
 
 
 def shift_for(cut: float) -> float:
@@ -316,8 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     real_dev = real_review_examples("dev")
     dev_p = negative_probabilities(peft_model, tokenizer, [e.text for e in dev])
     real_p = negative_probabilities(peft_model, tokenizer, [e.text for e in real_dev])
-    dev_negative = np.array([e.label == "negative" for e in dev])
-    cut = operating_point(dev_p, dev_negative, real_p, np.array([e.label == "negative" for e in real_dev]))
+    cut = operating_point(dev, dev_p, real_p, np.array([e.label == "negative" for e in real_dev]))
     log.info("operating point on the dev sets: p_negative >= %.2f", cut)
     metadata = {
         "seed": args.seed,
