@@ -63,21 +63,23 @@ def join(uow: AbstractUnitOfWork, config: Config, code: str, telegram_id: int, c
 
 def view_case(uow: UnitOfWork, config: Config, case_id: int, actor_id: int, now: datetime) -> CaseView:
     """The case as the actor may see it (agents: their own)."""
-    actor = _actor(uow, actor_id)
-    view = case_view(uow, config, case_id, now)
-    if view is None:
-        raise ActionRefused("no_such_case", f"there is no case {case_id}")
-    _require(staff_view(actor).member, Operation.VIEW_CASE, view.assignee)
-    return view
+    return _case_for(uow, config, case_id, actor_id, now, Operation.VIEW_CASE)
 
 
 def check_may_reply(uow: UnitOfWork, config: Config, case_id: int, actor_id: int, now: datetime) -> None:
     """Refuses now, before the reply's text is typed, what `act` would refuse after."""
+    _case_for(uow, config, case_id, actor_id, now, Operation.REPLY)
+
+
+def _case_for(
+    uow: UnitOfWork, config: Config, case_id: int, actor_id: int, now: datetime, operation: Operation
+) -> CaseView:
     actor = _actor(uow, actor_id)
     view = case_view(uow, config, case_id, now)
     if view is None:
         raise ActionRefused("no_such_case", f"there is no case {case_id}")
-    _require(staff_view(actor).member, Operation.REPLY, view.assignee)
+    _require(staff_view(actor).member, operation, view.assignee)
+    return view
 
 
 def queue(uow: UnitOfWork, config: Config, actor_id: int, now: datetime) -> list[CaseView]:
