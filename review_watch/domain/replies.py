@@ -1,0 +1,86 @@
+"""Replies posted back to the platform a mention came from: what a connector is asked and what it answers,
+and the port the services post through. Core types: the `replies` package implements the port per platform,
+the services and tests use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+# Why a platform refused a reply. The author is told in one line and keeps the draft, except that
+# "rate_limited" and "unavailable" are retried by the sender after `retry_after`.
+RefusalKind = Literal[
+    "too_long",  # over the platform's limit (said before sending where the limit is known)
+    "gone",  # the review or post was deleted, or can no longer be answered
+    "auth",  # the credentials are wrong or the token expired and could not be renewed
+    "forbidden",  # the account lacks the permission
+    "unsupported",  # the platform does not allow this action (delete on Google Play, edit on Bluesky)
+    "rate_limited",  # 429: wait and retry
+    "unavailable",  # 5xx or a timeout: wait and retry
+    "invalid",  # any other refusal of the request
+]
+RETRYABLE: frozenset[str] = frozenset({"rate_limited", "unavailable"})
+
+# A reply as the platform shows it: "pending" until published (App Store), "held" by moderation (Google).
+PublicationState = Literal["published", "pending", "held"]
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """What is being answered: the source's platform and the platform's ids of the review or post."""
+
+    platform: str  # the source type: "google_play", "app_store", "trustpilot", ...
+    external_id: str  # the mention's id on the platform (review id, status id, at-uri, fullname)
+    url: str | None = None
+    parent_ids: dict[str, str] = field(default_factory=dict)  # e.g. package name, location name, cid
+
+
+@dataclass(frozen=True)
+class PostedReply:
+    reply_id: str  # the platform's id of the reply (equal to the review id where replies have none)
+    text: str
+    state: PublicationState = "published"
+    posted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReplyLimits:
+    max_length: int | None  # in the platform's unit: characters, graphemes or UTF-8 bytes
+    unit: Literal["characters", "graphemes", "bytes"] = "characters"
+    can_edit: bool = True
+    can_delete: bool = True
+
+
+class ReplyRefused(Exception):
+    """The platform (or the connector, before sending) refused the action; the message is one line."""
+
+    def __init__(self, kind: RefusalKind, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.kind: RefusalKind = kind
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+
+class ReplyConnector(Protocol):
+    """One platform's reply API, as one account of the team. Every method raises ReplyRefused on refusal."""
+
+    platform: str
+    limits: ReplyLimits
+
+    async def check(self) -> str:
+        """Authenticate and make a harmless read; return who we post as (for check-credentials)."""
+        ...
+
+    async def current_reply(self, target: ReplyTarget, idempotency_key: str) -> PostedReply | None:
+        """Our reply to the target as the platform has it now (looked up before any retry), or None."""
+        ...
+
+    async def post(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply: ...
+
+    async def edit(self, target: ReplyTarget, reply: PostedReply, text: str) -> PostedReply: ...
+
+    async def delete(self, target: ReplyTarget, reply: PostedReply) -> None: ...
