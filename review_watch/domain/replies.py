@@ -4,9 +4,10 @@ the services and tests use it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 # Why a platform refused a reply. The author is told in one line and keeps the draft, except that
 # "rate_limited" and "unavailable" are retried by the sender after `retry_after`.
@@ -30,10 +31,11 @@ PublicationState = Literal["published", "pending", "held"]
 class ReplyTarget:
     """What is being answered: the source's platform and the platform's ids of the review or post."""
 
-    platform: str  # the source type: "google_play", "app_store", "trustpilot", ...
+    platform: str  # the source type: "googleplay", "appstore", "trustpilot", ...
     external_id: str  # the mention's id on the platform (review id, status id, at-uri, fullname)
     url: str | None = None
     parent_ids: dict[str, str] = field(default_factory=dict)  # e.g. package name, location name, cid
+    record: Mapping[str, Any] = field(default_factory=dict)  # the platform's record as the crawl stored it
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,16 @@ class ReplyConnector(Protocol):
     async def edit(self, target: ReplyTarget, reply: PostedReply, text: str) -> PostedReply: ...
 
     async def delete(self, target: ReplyTarget, reply: PostedReply) -> None: ...
+
+
+class ReplyConnectors(Protocol):
+    """The configured connectors, by source name (built by the `replies` registry from the config)."""
+
+    def for_source(self, source: str) -> ReplyConnector | None:
+        """The source's connector; None where the source has no reply API or no `[sources.reply]`. Raises
+        ReplyRefused("auth", one line) when its settings cannot make one (a missing key file, an unset variable)."""
+        ...
+
+    def sources(self) -> list[str]:
+        """The names of the sources that have reply settings, in config order."""
+        ...
