@@ -262,3 +262,13 @@ class Invite(Base):
     role: Mapped[str] = mapped_column(String(10), default="agent")
     created_at: Mapped[datetime]
     used_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LeaseRow(Base):
+    """A lease held by one process at a time (PostgreSQL: the bot's sending and scheduling); see
+    storage/coordination.py."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(300))
+    expires_at: Mapped[datetime]
