@@ -1,0 +1,44 @@
+"""Serves an aiohttp application on 127.0.0.1 (a free port) from a background thread with its own loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from aiohttp import web
+
+from tests.conftest import shared_dir
+
+
+def platform_spec(*parts: str) -> Path:
+    """A file of ../shared/platform-apis/ (or $REVIEW_WATCH_SHARED/platform-apis/)."""
+    return shared_dir().joinpath("platform-apis", *parts)
+
+
+class StandInThread:
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="platform-standin")
+        self._runner: web.AppRunner | None = None
+
+    def start(self) -> str:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        return self.url
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self.app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
