@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from review_watch.domain.cases import OPEN_STATUSES
@@ -67,7 +67,8 @@ class Repository(Protocol):
         """The mention with its sentiment."""
 
     def unclassified_mentions(self, limit: int) -> list[Mention]:
-        """Mentions with no sentiment result yet, by id."""
+        """Mentions with no sentiment result yet, by id, claimed for this unit of work: another worker's
+        look-up skips them until it commits or rolls back."""
 
     def has_unclassified(self) -> bool: ...
 
@@ -150,9 +151,21 @@ class SqlAlchemyRepository:
                                    .where(Mention.id == mention_id))
 
     def unclassified_mentions(self, limit: int) -> list[Mention]:
-        return list(self.session.scalars(
-            select(Mention).outerjoin(SentimentResult).where(SentimentResult.mention_id.is_(None))
-            .order_by(Mention.id).limit(limit)))
+        # On PostgreSQL the rows stay locked until the transaction ends and other workers skip them (SQLite
+        # ignores FOR UPDATE: there one triage runs at a time under a file lock).
+        while True:
+            claimed = list(self.session.scalars(
+                select(Mention).where(~exists().where(SentimentResult.mention_id == Mention.id))
+                .order_by(Mention.id).limit(limit).with_for_update(of=Mention, skip_locked=True)))
+            if not claimed:
+                return []
+            # A row whose lock was freed as another worker committed its judgement: that judgement is
+            # visible to this later statement, and the row is left out.
+            judged = set(self.session.scalars(select(SentimentResult.mention_id).where(
+                SentimentResult.mention_id.in_([m.id for m in claimed]))))
+            pending = [m for m in claimed if m.id not in judged]
+            if pending:
+                return pending
 
     def has_unclassified(self) -> bool:
         return self.session.scalar(select(Mention.id).outerjoin(SentimentResult)
