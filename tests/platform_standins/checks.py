@@ -9,10 +9,9 @@ longer than the client waits)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
@@ -104,6 +103,3 @@ class Faults:
                     return pending.kind
         return None
 
-
-def form_fields(form: Mapping[str, Any]) -> dict[str, str]:
-    return {key: str(value) for key, value in form.items()}
