@@ -1,0 +1,304 @@
+"""A Mastodon instance's statuses API, as a stand-in: the replying account's own instance.
+
+Every request is checked with openapi-core against ../shared/platform-apis/mastodon/ (OpenAPI 3.1), read in
+place, with three readings of Mastodon's own behaviour the file does not carry: a body may be form-encoded
+with the same fields as the JSON one (Mastodon's documentation gives them as form parameters, and
+Mastodon.py sends them so), a path may end in "/" (Rails ignores it), and the `Idempotency-Key` header is a
+string (the file's `{"type": "object"}` is a known defect, noted in its SOURCE.txt).
+
+Like Mastodon: a bearer token of a registered account is needed (401 "The access token is invalid"); a status
+longer than the instance's `max_characters` (graphemes, a link counting 23) is 422; replying to an unknown or
+deleted status is 404 "Record not found"; a repeated `Idempotency-Key` of the same account within an hour
+returns the first status and posts nothing; only the author may edit (PUT) or delete a status (else 404). A
+post of another server is found by `GET /api/v2/search?q=<its url>&resolve=true` once `add_remote_status` has
+put it on that server.
+
+Faults on demand (`fail_next(kind, count, method)`, method "post", "edit", "delete", "search" or "instance"):
+`rate_limited` (429 with the X-RateLimit headers), `expired_token` (401), `gone` (404), `too_long` (422),
+`server_error` (503), `timeout_after_accept` (done and counted, then the answer waits `delay` seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import json
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html import escape
+from typing import Any
+from urllib.parse import parse_qsl
+
+import regex
+from aiohttp import web
+from openapi_core import OpenAPI
+
+from tests.platform_standins.checks import SpecRequest
+from tests.platform_standins.runner import StandInThread, platform_spec
+
+SPEC_HOST = "https://mastodon.example"
+IDEMPOTENCY_WINDOW = 3600.0
+_URL = regex.compile(r"https?://\S+")
+
+
+@dataclass
+class Fault:
+    kind: str
+    count: int
+    method: str | None = None
+    delay: float = 0.0
+    retry_after: int = 1
+
+
+@functools.cache
+def load_spec() -> OpenAPI:
+    document = json.loads(platform_spec("mastodon", "mastodon-openapi.reply-subset.json").read_text("utf-8"))
+    for path in document["paths"].values():
+        for operation in path.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("name") == "Idempotency-Key":
+                    parameter["schema"] = {"type": "string"}
+            content = (operation.get("requestBody") or {}).get("content", {})
+            if "application/json" in content:
+                content["application/x-www-form-urlencoded"] = {"schema": content["application/json"]["schema"]}
+    return OpenAPI.from_dict(document)
+
+
+def countable_length(text: str) -> int:
+    return len(regex.findall(r"\X", _URL.sub("", text))) + 23 * len(_URL.findall(text))
+
+
+class MastodonStandIn:
+    def __init__(self, domain: str = "social.example", max_characters: int = 500) -> None:
+        self.domain = domain
+        self.max_characters = max_characters
+        self.openapi = load_spec()
+        self.accounts: dict[str, dict[str, Any]] = {}  # access token -> account
+        self.statuses: dict[str, dict[str, Any]] = {}  # local id -> status, ours and fetched ones
+        self.remote: dict[str, dict[str, Any]] = {}  # url -> a post on another server, not yet fetched
+        self.replies: list[dict[str, Any]] = []  # every status the stand-in accepted
+        self.rejections: list[dict[str, Any]] = []  # requests Mastodon would refuse as malformed
+        self.requests: list[dict[str, Any]] = []
+        self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+        self._ids = itertools.count(110_000_000_000_000_000)
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._thread: StandInThread | None = None
+        self.url = ""
+
+    # Set-up and control ---------------------------------------------------------------------------------
+
+    def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._api)
+        self._thread = StandInThread(app)
+        self.url = self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.stop()
+
+    def add_account(self, username: str, token: str) -> dict[str, Any]:
+        account = self._account(username, self.domain)
+        self.accounts[token] = account
+        return account
+
+    def add_local_status(self, username: str, text: str) -> dict[str, Any]:
+        """A post written on this instance (crawlable from it under its local id)."""
+        status = self._status(self._account(username, self.domain), text)
+        self.statuses[status["id"]] = status
+        return status
+
+    def add_remote_status(self, url: str, username: str, domain: str, text: str) -> None:
+        """A post on another server, known here only once resolved by its URL."""
+        self.remote[url] = {"username": username, "domain": domain, "text": text, "url": url}
+
+    def delete_status(self, status_id: str) -> None:
+        self.statuses[status_id]["deleted"] = True
+
+    def fail_next(self, kind: str, count: int = 1, method: str | None = None, delay: float = 0.0,
+                  retry_after: int = 1) -> None:
+        with self._lock:
+            self._faults.append(Fault(kind, count, method, delay, retry_after))
+
+    def replies_to(self, status_id: str) -> list[dict[str, Any]]:
+        return [r for r in self.replies if r["in_reply_to_id"] == status_id]
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.count > 0 and fault.method in (None, method):
+                    fault.count -= 1
+                    return fault
+        return None
+
+    # The API ---------------------------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        path = request.path.rstrip("/") or "/"
+        problem = self._spec_problem(request, body, path)
+        if problem:
+            self.rejections.append({"method": request.method, "path": path, "problem": problem})
+            return _error(422 if body else 400, problem)
+        fields = self._fields(request, body)
+        operation = _operation(request.method, path)
+        self.requests.append({"operation": operation, "path": path, "fields": fields,
+                              "headers": {k: v for k, v in request.headers.items() if k.lower() != "authorization"}})
+        fault = self._take_fault(operation)
+        if fault and fault.kind == "rate_limited":
+            reset = datetime.now(UTC) + timedelta(seconds=fault.retry_after)
+            return _error(429, "Too many requests", {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                                                     "X-RateLimit-Reset": reset.isoformat()})
+        if fault and fault.kind == "server_error":
+            return _error(503, "Service Unavailable")
+        if fault and fault.kind == "expired_token":
+            return _error(401, "The access token is invalid")
+        if fault and fault.kind == "gone":
+            return _error(404, "Record not found")
+        if fault and fault.kind == "too_long":
+            return _error(422, f"Validation failed: Text character limit of {self.max_characters} exceeded")
+        if operation == "instance":
+            return web.json_response(self._instance())
+        account = self.accounts.get(request.headers.get("Authorization", "").removeprefix("Bearer "))
+        if account is None:
+            return _error(401, "The access token is invalid")
+        if operation == "search":
+            return web.json_response(self._search(fields))
+        if operation == "post":
+            response = self._post(account, fields, request.headers.get("Idempotency-Key"))
+        else:
+            response = self._change(account, operation, path.rsplit("/", 1)[1], fields)
+        if fault and fault.kind == "timeout_after_accept" and response.status == 200:
+            await asyncio.sleep(fault.delay)
+        return response
+
+    def _spec_problem(self, request: web.Request, body: bytes, path: str) -> str | None:
+        try:
+            with warnings.catch_warnings():  # openapi-core cannot check OAuth2; the bearer token is checked below
+                warnings.simplefilter("ignore", UserWarning)
+                self.openapi.validate_request(SpecRequest(request, body, SPEC_HOST, path))
+        except Exception as exc:  # openapi-core raises a family of errors; each is a refusal here
+            cause = exc.__cause__
+            return f"{type(exc).__name__}: {exc}" + (f" ({cause})" if cause else "")
+        return None
+
+    @staticmethod
+    def _fields(request: web.Request, body: bytes) -> dict[str, Any]:
+        if request.method == "GET":
+            return dict(request.query)
+        if not body:
+            return {}
+        if request.content_type == "application/json":
+            loaded = json.loads(body)
+            return loaded if isinstance(loaded, dict) else {}
+        return dict(parse_qsl(body.decode()))
+
+    def _post(self, account: dict[str, Any], fields: dict[str, Any], key: str | None) -> web.Response:
+        now = time.time()
+        if key is not None:
+            first = self._idempotency.get((account["id"], key))
+            if first is not None and now - first[1] < IDEMPOTENCY_WINDOW:
+                return web.json_response(self.statuses[first[0]])
+        text = str(fields.get("status", ""))
+        if not text.strip():
+            return _error(422, "Validation failed: Text can't be blank")
+        parent_id = fields.get("in_reply_to_id")
+        if parent_id is not None:
+            parent = self.statuses.get(str(parent_id))
+            if parent is None or parent.get("deleted"):
+                return _error(404, "Record not found")
+        if countable_length(text) > self.max_characters:
+            return _error(422, f"Validation failed: Text character limit of {self.max_characters} exceeded")
+        status = self._status(account, text, in_reply_to_id=parent_id, visibility=fields.get("visibility"))
+        self.statuses[status["id"]] = status
+        if key is not None:
+            self._idempotency[(account["id"], key)] = (status["id"], now)
+        self.replies.append({"id": status["id"], "in_reply_to_id": parent_id, "text": text,
+                             "account": account["acct"], "idempotency_key": key})
+        return web.json_response(status)
+
+    def _change(self, account: dict[str, Any], operation: str, status_id: str,
+                fields: dict[str, Any]) -> web.Response:
+        status = self.statuses.get(status_id)
+        if status is None or status.get("deleted") or status["account"]["id"] != account["id"]:
+            return _error(404, "Record not found")
+        if operation == "delete":
+            status["deleted"] = True
+            return web.json_response({**status, "text": status["text"]})
+        text = str(fields.get("status", ""))
+        if countable_length(text) > self.max_characters:
+            return _error(422, f"Validation failed: Text character limit of {self.max_characters} exceeded")
+        status.update(text=text, content=f"<p>{escape(text)}</p>", edited_at=_now())
+        for reply in self.replies:
+            if reply["id"] == status_id:
+                reply["text"] = text
+        return web.json_response(status)
+
+    def _search(self, fields: dict[str, Any]) -> dict[str, Any]:
+        query, resolve = str(fields.get("q", "")), str(fields.get("resolve", "")).lower() in ("true", "1")
+        statuses = [s for s in self.statuses.values() if s.get("url") == query and not s.get("deleted")]
+        if not statuses and resolve and query in self.remote:
+            post = self.remote.pop(query)
+            fetched = self._status(self._account(post["username"], post["domain"]), post["text"], url=query)
+            self.statuses[fetched["id"]] = fetched
+            statuses = [fetched]
+        accounts = [a for a in self.accounts.values() if f"@{a['acct']}" == query or a["acct"] == query]
+        return {"accounts": accounts, "statuses": statuses, "hashtags": []}
+
+    def _instance(self) -> dict[str, Any]:
+        return {"domain": self.domain, "title": "A stand-in instance", "version": "4.3.0",
+                "source_url": "https://github.com/mastodon/mastodon", "description": "", "languages": ["en"],
+                "usage": {"users": {"active_month": 1}}, "thumbnail": {"url": f"https://{self.domain}/t.png"},
+                "icon": [], "api_versions": {"mastodon": 2}, "rules": [],
+                "registrations": {"enabled": False, "approval_required": False, "message": None},
+                "contact": {"email": f"admin@{self.domain}", "account": None},
+                "configuration": {"statuses": {"max_characters": self.max_characters,
+                                               "max_media_attachments": 4, "characters_reserved_per_url": 23}}}
+
+    def _account(self, username: str, domain: str) -> dict[str, Any]:
+        acct = username if domain == self.domain else f"{username}@{domain}"
+        for known in [*self.accounts.values(), *(s["account"] for s in self.statuses.values())]:
+            if known["acct"] == acct:
+                return known
+        return {"id": str(next(self._ids)), "username": username, "acct": acct, "display_name": username,
+                "locked": False, "bot": False, "group": False, "indexable": True, "created_at": _now(),
+                "note": "", "url": f"https://{domain}/@{username}", "uri": f"https://{domain}/users/{username}",
+                "avatar": "", "avatar_static": "", "header": "", "header_static": "", "followers_count": 0,
+                "following_count": 0, "statuses_count": 0, "emojis": [], "fields": []}
+
+    def _status(self, account: dict[str, Any], text: str, in_reply_to_id: str | None = None,
+                visibility: str | None = None, url: str | None = None) -> dict[str, Any]:
+        status_id = str(next(self._ids))
+        home = account["url"].rsplit("/@", 1)[0]
+        return {"id": status_id, "created_at": _now(), "edited_at": None, "in_reply_to_id": in_reply_to_id,
+                "in_reply_to_account_id": None, "sensitive": False, "spoiler_text": "",
+                "visibility": visibility or "public", "language": "en", "uri": url or f"{home}/statuses/{status_id}",
+                "url": url or f"{account['url']}/{status_id}", "replies_count": 0, "reblogs_count": 0,
+                "favourites_count": 0, "content": f"<p>{escape(text)}</p>", "text": text, "account": account,
+                "media_attachments": [], "mentions": [], "tags": [], "emojis": []}
+
+
+def _operation(method: str, path: str) -> str:
+    if path == "/api/v2/instance":
+        return "instance"
+    if path == "/api/v2/search":
+        return "search"
+    if path == "/api/v1/statuses":
+        return "post"
+    return {"PUT": "edit", "DELETE": "delete"}.get(method, "read")
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
