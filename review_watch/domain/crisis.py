@@ -14,7 +14,8 @@ The method, per brand and per source of the brand (a *scope*):
    least that many if nothing had changed. A *spike* needs all of: at least `min_count` complaints, at least
    `min_ratio` times the usual count, and a tail probability of at most `p_value`. The minimum count is what
    keeps a quiet brand (usual: one complaint a week) from opening an incident on two complaints in an hour,
-   which the Poisson test alone would call very unlikely.
+   which the Poisson test alone would call very unlikely. A scope watched for less than `min_history` (a new
+   brand or source, whose usual rate is not known yet) opens none.
 3. **Opening and closing.** A spike of a scope with no open incident of the brand opens one; a spike of the
    whole brand while a source's incident is open widens that incident to the brand (one incident per brand
    at a time). An open incident is *still elevated* while its scope's count is at least half of
@@ -51,9 +52,10 @@ class CrisisSettings:
     close_p_value: float = 0.01  # still elevated while the count is this unlikely (and >= min_count / 2)
     close_after: timedelta = timedelta(hours=3)  # closes after this long back to usual without a break
     max_age: timedelta = timedelta(days=2)  # a complaint published longer before it was found is history
+    min_history: timedelta = timedelta(days=1)  # a scope watched for less opens no incident
 
     def __post_init__(self) -> None:
-        for name in ("window", "bucket", "half_life", "close_after", "max_age"):
+        for name in ("window", "bucket", "half_life", "close_after", "max_age", "min_history"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")
         if self.min_count < 1:
@@ -90,6 +92,15 @@ class Baseline:
 
     def usual_count(self, span: timedelta) -> float:
         return self.usual_per_hour * (span / HOUR)
+
+    def history(self, settings: CrisisSettings) -> timedelta:
+        """How long the scope has been watched, as the weight folded in tells (at most a long time)."""
+        if self.weight <= 0:
+            return timedelta(0)
+        if self.weight >= 1:
+            return timedelta(days=36500)
+        decay = 0.5 ** (settings.bucket / settings.half_life)
+        return settings.bucket * (math.log(1 - self.weight) / math.log(decay))
 
 
 def fold_until(now: datetime, settings: CrisisSettings) -> datetime:
@@ -162,6 +173,7 @@ class RateCheck:
     scope: str | None  # None: the whole brand; else a source's name
     count: int
     usual: float
+    seasoned: bool = True  # watched for at least `min_history`: only then may it open an incident
 
     def tail(self) -> float:
         return poisson_tail(self.count, self.usual)
@@ -169,7 +181,7 @@ class RateCheck:
 
 def assess(check: RateCheck, settings: CrisisSettings) -> Level:
     tail = check.tail()
-    if check.count >= settings.min_count and check.count >= settings.min_ratio * check.usual \
+    if check.seasoned and check.count >= settings.min_count and check.count >= settings.min_ratio * check.usual \
             and tail <= settings.p_value:
         return Level.SPIKE
     if check.count >= settings.elevated_min_count and check.count > check.usual \

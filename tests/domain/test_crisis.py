@@ -86,6 +86,15 @@ def test_the_usual_rate_is_not_pulled_towards_zero_for_a_young_brand() -> None:
     assert two_days.weight < 0.2
 
 
+def test_a_scope_watched_for_less_than_a_day_opens_nothing() -> None:
+    young = fold(Baseline(through=T0), {}, T0 + 20 * HOUR, SETTINGS)
+    seasoned = fold(Baseline(through=T0), {}, T0 + 30 * HOUR, SETTINGS)
+    assert abs(young.history(SETTINGS) - 20 * HOUR) < timedelta(seconds=1)
+    assert seasoned.history(SETTINGS) > SETTINGS.min_history
+    assert assess(RateCheck(None, 50, 0.0, seasoned=False), SETTINGS) is Level.ELEVATED
+    assert assess(RateCheck(None, 50, 0.0, seasoned=True), SETTINGS) is Level.SPIKE
+
+
 def test_folding_in_steps_equals_folding_at_once() -> None:
     counts = history(3.0, 500, seed=7)
     once = fold(Baseline(), counts, T0 + 500 * HOUR, SETTINGS)
