@@ -45,10 +45,15 @@ ITEM_PIPELINES = {
     "spiders.pipelines.StorePipeline": 300,  # skipped unless REVIEW_WATCH_DATABASE_URL is set
 }
 
+EXTENSIONS = {
+    "spiders.run_record.SourceRunRecorder": 500,  # only in a Scrapyd job (REVIEW_WATCH_RUN set)
+}
+
 # Review Watch's own settings.
 REVIEW_WATCH_CONFIG = None  # `scrapy crawl TYPE -a source=NAME`: the config file (else $REVIEW_WATCH_CONFIG)
 REVIEW_WATCH_MAX_PAGES = 100  # per source and run, a bound even when every page is new
 REVIEW_WATCH_BRANDS: list[dict[str, Any]] = []  # [{"name": ..., "aliases": [...], "exclude": [...]}]
+REVIEW_WATCH_RUN = None  # a Scrapyd job's id, under which the job records its source's run
 
 FEED_EXPORT_ENCODING = "utf-8"
 

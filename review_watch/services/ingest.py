@@ -165,7 +165,7 @@ class SourceRunFigures:
 
 
 def record_source_run(uow: UnitOfWork, source_name: str, started_at: datetime, figures: SourceRunFigures,
-                      clock: Clock) -> None:
+                      clock: Clock, job: str | None = None) -> None:
     source = uow.session.scalar(select(Source).where(Source.name == source_name))
     if source is None:
         return
@@ -173,8 +173,18 @@ def record_source_run(uow: UnitOfWork, source_name: str, started_at: datetime, f
         source_id=source.id, started_at=started_at, finished_at=clock(), pages=figures.pages,
         items=figures.items, new=figures.new, duplicates=figures.duplicates, updated=figures.updated,
         parse_failures=figures.parse_failures, fetch_failures=figures.fetch_failures,
-        failure_reason=figures.failure_reason,
+        failure_reason=figures.failure_reason, job=job,
     ))
     source.empty_runs_in_a_row = 0 if figures.items else source.empty_runs_in_a_row + 1
     source.last_run_complete = figures.reached_the_end and not figures.failed
     uow.commit()
+
+
+def recorded_run(uow: UnitOfWork, job: str) -> SourceRunFigures | None:
+    """The figures a Scrapyd job recorded for its source's run, or None when it recorded none."""
+    run = uow.session.scalar(select(SourceRun).where(SourceRun.job == job))
+    if run is None:
+        return None
+    return SourceRunFigures(pages=run.pages, items=run.items, new=run.new, duplicates=run.duplicates,
+                            updated=run.updated, parse_failures=run.parse_failures,
+                            fetch_failures=run.fetch_failures, failure_reason=run.failure_reason)

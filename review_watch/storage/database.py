@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +57,37 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"database.url {url!r} needs a driver that is not installed: {exc.name}") from None
 
 
+@contextmanager
+def _migrations_folder() -> Iterator[Path]:
+    """The migrations as a folder Alembic can read: where they are, or, when the package is imported from a
+    zip (the egg a Scrapyd node runs), a copy in a temporary folder."""
+    if MIGRATIONS.is_dir():
+        yield MIGRATIONS
+        return
+    with tempfile.TemporaryDirectory(prefix="review-watch-migrations-") as folder:
+        _copy_tree(resources.files(__package__) / "migrations", Path(folder))
+        yield Path(folder)
+
+
+def _copy_tree(source: Traversable, target: Path) -> None:
+    for entry in source.iterdir():
+        if entry.is_dir():
+            (target / entry.name).mkdir()
+            _copy_tree(entry, target / entry.name)
+        elif not entry.name.endswith(".pyc"):
+            with entry.open("rb") as reader, open(target / entry.name, "wb") as writer:
+                shutil.copyfileobj(reader, writer)
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`, the newest by default (idempotent)."""
+    with _migrations_folder() as folder:
+        _upgrade(engine, folder, revision)
+
+
+def _upgrade(engine: Engine, folder: Path, revision: str) -> None:
     alembic_config = AlembicConfig()
-    alembic_config.set_main_option("script_location", str(MIGRATIONS))
+    alembic_config.set_main_option("script_location", str(folder))
     try:
         with engine.begin() as connection:
             alembic_config.attributes["connection"] = connection

@@ -91,6 +91,7 @@ class SourceRun(Base):
     parse_failures: Mapped[int] = mapped_column(Integer, default=0)
     fetch_failures: Mapped[int] = mapped_column(Integer, default=0)
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    job: Mapped[str | None] = mapped_column(String(100), index=True)  # the Scrapyd job, when one crawled it
 
 
 class Author(Base):

@@ -1,4 +1,5 @@
-"""leases: a row per lease (the bot's sending and scheduling), held by one process until it lapses
+"""leases: a row per lease (the bot's sending and scheduling), held by one process until it lapses;
+source_runs.job: the Scrapyd job that crawled the source
 
 Revision ID: 0004
 Revises: 0003
@@ -22,7 +23,13 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_leases")),
     )
+    with op.batch_alter_table("source_runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("job", sa.String(length=100), nullable=True))
+        batch_op.create_index(batch_op.f("ix_source_runs_job"), ["job"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("source_runs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_source_runs_job"))
+        batch_op.drop_column("job")
     op.drop_table("leases")
