@@ -134,8 +134,8 @@ class GoogleBusinessStandIn:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path == "/token":
-            return await handler(request)
+        if not request.path.startswith("/v4/"):
+            return await handler(request)  # the token endpoint, and 404 for anything else (robots.txt)
         body = await request.read()
         spec_request = self.spec.request(request, body) if request.path.endswith("/reply") else None
         if spec_request is not None and (problem := self.spec.request_problem(spec_request)):
