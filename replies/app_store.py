@@ -48,19 +48,18 @@ class AppStoreConnector:
         self.timeout = timeout
         self.account = account or f"App Store Connect key {key_id}"
         self._clock = clock
-        self._token: str | None = None
-        self._token_expires = datetime.min
+        self._token: tuple[str, datetime] | None = None  # the bearer token and when it expires
 
     def token(self) -> str:
         """The bearer token: the current one, or a new one when less than RENEW_BEFORE of it is left."""
         now = self._clock()
-        if self._token is None or now >= self._token_expires - RENEW_BEFORE:
+        if self._token is None or now >= self._token[1] - RENEW_BEFORE:
             issued = int(now.timestamp())
             claims = {"iss": self.issuer_id, "iat": issued, "exp": issued + int(TOKEN_LIFETIME.total_seconds()),
                       "aud": AUDIENCE}
-            self._token = jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": self.key_id, "typ": "JWT"})
-            self._token_expires = now + TOKEN_LIFETIME
-        return self._token
+            token = jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": self.key_id, "typ": "JWT"})
+            self._token = (token, now + TOKEN_LIFETIME)
+        return self._token[0]
 
     async def _request(self, method: str, path: str, json_body: Any = None) -> Answer:
         """One call; a 401 gets one more try with a new token (the old one may have expired in flight)."""
