@@ -14,7 +14,8 @@ resolved first with `GET /api/v2/search?q=<url>&resolve=true`. The instance's le
 
 `[sources.reply]` keys: `api_url` (the replying account's instance, e.g. "https://mastodon.social"), `account`
 (e.g. "@acme@mastodon.social"), `access_token_env` (a token with `write:statuses` and `read:search`), and the
-optional `visibility` ("public", "unlisted"; default "public").
+optional `visibility` ("public", "unlisted"; default "public") and `max_characters` (the instance's limit as shown
+before its first answer; default 500: the instance's own figure replaces it at the first call).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class MastodonConnector:
     platform = "mastodon"
 
     def __init__(self, api_url: str, access_token: str, account: str, *, source_url: str = "",
-                 visibility: str = "public", timeout: float = 30.0) -> None:
+                 visibility: str = "public", max_characters: int = DEFAULT_MAX_CHARACTERS,
+                 timeout: float = 30.0) -> None:
         self._instance_host = urlsplit(api_url).netloc
         self._source_host = urlsplit(source_url).netloc
         self._account = account
@@ -75,7 +77,7 @@ class MastodonConnector:
                              user_agent="review-watch")
         self._lock = asyncio.Lock()
         self._limits_known = False
-        self.limits = ReplyLimits(max_length=DEFAULT_MAX_CHARACTERS, unit="characters")
+        self.limits = ReplyLimits(max_length=max_characters, unit="characters")  # until the instance says
 
     async def _call(self, action: str, function: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         async with self._lock:
@@ -187,5 +189,9 @@ def build(settings: ReplySettings) -> MastodonConnector:
         raise settings.invalid("visibility", f"one of {', '.join(VISIBILITIES)}, not {visibility!r}")
     if not settings.account:
         raise settings.invalid("account", "required: who replies, e.g. @acme@mastodon.social")
+    maximum = settings.options.get("max_characters", str(DEFAULT_MAX_CHARACTERS))
+    if not maximum.isdigit() or int(maximum) < 1:
+        raise settings.invalid("max_characters", f"a positive whole number, not {maximum!r}")
     return MastodonConnector(settings.api_url, settings.secret("access_token"), settings.account,
-                             source_url=settings.source_url, visibility=visibility, timeout=settings.timeout)
+                             source_url=settings.source_url, visibility=visibility, max_characters=int(maximum),
+                             timeout=settings.timeout)

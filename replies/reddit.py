@@ -5,7 +5,8 @@ Plain aiohttp rather than asyncpraw: asyncprawcore repeats a request by itself a
 connection or a timeout, POSTs included, and Reddit has no idempotency key, so `/api/comment` could be sent
 twice with no look-up in between. Here every call is made once; before posting (and in `current_reply`) our
 account's newest comments (`GET /user/{name}/comments`, one page of 100) are searched for one whose parent is
-the thing answered: a reply that was accepted but whose answer was lost is found there and not posted again.
+the thing answered: a reply that was accepted but whose answer was lost is found there (the same text on the
+same thing) and not posted again.
 That page is used rather than the thread itself, whose replies can run to thousands behind "more" stubs.
 
 The token comes from the password grant (`POST https://www.reddit.com/api/v1/access_token`, Basic client id and
@@ -177,8 +178,8 @@ class RedditConnector:
     async def post(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
         self._check_length(text)
         existing = await self.current_reply(target, idempotency_key)
-        if existing is not None:
-            return existing
+        if existing is not None and " ".join(existing.text.split()) == " ".join(text.split()):
+            return existing  # accepted before, its answer lost
         data = await self._api("reply", "POST", "/api/comment",
                                form={"api_type": "json", "thing_id": fullname(target), "text": text})
         return _posted(_thing(data))

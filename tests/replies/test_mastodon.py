@@ -144,6 +144,15 @@ def test_settings_missing_a_key_are_one_line(standin: MastodonStandIn) -> None:
                                       environ={}))
     with pytest.raises(ReplySetupError, match="visibility"):
         build_connector(settings(standin, visibility="everyone"))
+    with pytest.raises(ReplySetupError, match="max_characters: a positive whole number"):
+        build_connector(settings(standin, max_characters="lots"))
+
+
+async def test_the_configured_limit_shows_until_the_instance_gives_its_own(standin: MastodonStandIn) -> None:
+    mastodon = connector(standin, max_characters="1000")
+    assert mastodon.limits.max_length == 1000
+    await mastodon.check()
+    assert mastodon.limits.max_length == 120
 
 
 async def test_the_standin_refuses_what_the_spec_refuses(standin: MastodonStandIn) -> None:

@@ -72,6 +72,16 @@ async def test_a_retry_after_a_timeout_finds_our_comment_and_posts_nothing(stand
     assert again.reply_id == found.reply_id and len(standin.replies_to(post.name)) == 1
 
 
+async def test_an_earlier_comment_of_ours_with_another_text_does_not_stop_a_new_reply(
+        standin: RedditStandIn) -> None:
+    reddit, post = connector(standin), standin.add_post("unhappy", "Acme broke it again")
+    await reddit.post(target(post), "Sorry! Try 2.0.", "case-5")
+    found = await reddit.current_reply(target(post), "case-9")
+    assert found is not None and found.text == "Sorry! Try 2.0."  # the flow compares the text itself
+    await reddit.post(target(post), "Sorry again! 2.1 fixes it.", "case-9")
+    assert [r["text"] for r in standin.replies_to(post.name)] == ["Sorry! Try 2.0.", "Sorry again! 2.1 fixes it."]
+
+
 async def test_edit_and_delete(standin: RedditStandIn) -> None:
     reddit, post = connector(standin), standin.add_post("unhappy", "Acme?")
     posted = await reddit.post(target(post), "Sorry!", "k")
