@@ -4,6 +4,7 @@ the services and tests use it."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -99,3 +100,65 @@ class ReplyConnectors(Protocol):
     def sources(self) -> list[str]:
         """The names of the sources that have reply settings, in config order."""
         ...
+
+
+# A reply row's life: drafted -> (awaiting_approval ->) posting -> posted | pending (published later) ;
+# a refusal -> refused (the draft kept); a lead's no -> rejected; removed -> deleted; a platform without a
+# reply API -> sent_outside (recorded, the text handed over to copy); dropped before sending -> cancelled.
+ReplyState = Literal["draft", "awaiting_approval", "posting", "posted", "pending", "refused", "rejected",
+                     "deleted", "sent_outside", "cancelled"]
+VISIBLE_STATES: frozenset[str] = frozenset({"posted", "pending"})  # the platform accepted it
+OPEN_DRAFT_STATES: frozenset[str] = frozenset({"draft", "awaiting_approval", "refused"})
+
+TEMPLATE_PLACEHOLDERS = ("customer_name", "agent_name", "case_number")
+
+
+def fill_template(template: str, *, customer_name: str | None, agent_name: str, case_number: int) -> str:
+    """A reply template with its placeholders filled; ValueError names an unknown placeholder."""
+    values = {"customer_name": customer_name or "", "agent_name": agent_name, "case_number": str(case_number)}
+    try:
+        filled = template.format_map(values)
+    except KeyError as exc:
+        raise ValueError(f"unknown placeholder {{{exc.args[0]}}} (known: "
+                         f"{', '.join('{' + p + '}' for p in TEMPLATE_PLACEHOLDERS)})") from None
+    except (ValueError, IndexError):
+        raise ValueError("a lone { or } (write {{ or }} for a brace)") from None
+    return filled.strip()
+
+
+def text_length(text: str, unit: str) -> int:
+    """The length a platform counts: characters (code points), UTF-8 bytes, or user-perceived graphemes."""
+    if unit == "bytes":
+        return len(text.encode("utf-8"))
+    if unit == "graphemes":
+        return _grapheme_count(text)
+    return len(text)
+
+
+def over_limit(limits: ReplyLimits, text: str) -> int | None:
+    """The text's length when it is over the platform's limit, else None."""
+    length = text_length(text, limits.unit)
+    return length if limits.max_length is not None and length > limits.max_length else None
+
+
+def _grapheme_count(text: str) -> int:
+    """Grapheme clusters, closely enough for a length limit: combining marks, variation selectors, skin tones
+    and what a zero-width joiner joins count with the character before them."""
+    count = 0
+    joined = False
+    for char in text:
+        code = ord(char)
+        extends = (unicodedata.combining(char) or 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF
+                   or 0xE0020 <= code <= 0xE007F)
+        if char == "\u200d":
+            joined = True
+            continue
+        if not (extends or joined) or count == 0:
+            count += 1
+        joined = False
+    return count
+
+
+def same_text(a: str, b: str) -> bool:
+    """Two texts a platform would show alike (whitespace runs aside): is the platform's reply the one we sent?"""
+    return " ".join(a.split()) == " ".join(b.split())
