@@ -108,6 +108,7 @@ class BlueskyConnector:
         except AtProtocolError as exc:
             raise self._refusal(action, exc) from None
         self._client = None
+        await client.request.close()
         client = await self._session()
         try:
             return await call(client)
