@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from review_watch.clock import Clock
 from review_watch.config import Config
@@ -23,7 +24,7 @@ from review_watch.services.triage import (
     staff_ids_by_name,
     staff_members,
 )
-from review_watch.storage.orm import Case, CaseEvent, Invite, Staff
+from review_watch.storage.orm import Case, CaseEvent, Invite, OutboxMessage, Staff
 from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
 
@@ -118,9 +119,13 @@ def _queue_card_refresh(uow: AbstractUnitOfWork, row: Case, now: datetime) -> No
     """Edit the delivered alert in place rather than adding a message."""
     if row.alert_message_id is None:
         return
-    queue_message(uow, kind="edit", dedupe_key=f"edit:{row.id}:{now.isoformat()}:{row.status}",
-                  staff_id=None, case_id=row.id, now=now,
-                  payload={"chat_id": row.alert_chat_id, "message_id": row.alert_message_id})
+    queue_message(uow, **_card_refresh(row, now))
+
+
+def _card_refresh(row: Case, now: datetime) -> dict[str, Any]:
+    return {"kind": "edit", "dedupe_key": f"edit:{row.id}:{now.isoformat()}:{row.status}", "staff_id": None,
+            "case_id": row.id, "now": now,
+            "payload": {"chat_id": row.alert_chat_id, "message_id": row.alert_message_id}}
 
 
 def record_alert_message(uow: AbstractUnitOfWork, case_id: int, chat_id: int, message_id: int) -> None:
@@ -193,58 +198,82 @@ class TickFigures:
     escalations: dict[int, int] | None = None
 
 
-def _leads_for(uow: AbstractUnitOfWork, row: Case, level: domain.EscalationLevel) -> Iterable[Staff]:
+def _leads_for(staff: Iterable[Staff], row: Case, level: domain.EscalationLevel) -> Iterable[Staff]:
+    """`staff`: everyone active."""
     if level.leads:
-        return [member for member in uow.repo.active_staff() if member.name in level.leads]
-    leads = [member for member in uow.repo.active_staff() if is_lead(member.role)]
+        return [member for member in staff if member.name in level.leads]
+    leads = [member for member in staff if is_lead(member.role)]
     of_brand = [lead for lead in leads if covers_brand(lead.brands, row.brand or "")]
     return of_brand or leads
 
 
+class _OutboxBatch:
+    """The messages one batch of the tick queues, checked against the keys ever used in one look-up when the
+    batch is stored (as `queue_message` checks each): nothing is queued twice."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, OutboxMessage] = {}
+
+    def queue(self, *, kind: str, dedupe_key: str, staff_id: int | None, case_id: int | None, now: datetime,
+              payload: dict[str, object] | None = None) -> None:
+        self.messages.setdefault(dedupe_key, OutboxMessage(
+            dedupe_key=dedupe_key, kind=kind, staff_id=staff_id, case_id=case_id, payload=payload or {},
+            status="pending", attempts=0, not_before=now, created_at=now))
+
+    def store(self, uow: AbstractUnitOfWork) -> None:
+        used = uow.repo.outbox_keys_used(self.messages)
+        for key, message in self.messages.items():
+            if key not in used:
+                uow.repo.add(message)
+
+
 def scheduler_tick(uow: AbstractUnitOfWork, config: Config, clock: Clock, batch_size: int = 500) -> TickFigures:
-    """Send what is due: reminders, escalations, snoozes ending. Reads only the cases due now (indexed)."""
+    """Send what is due: reminders, escalations, snoozes ending. Reads only the cases due now (indexed); the
+    staff, the outbox's dedupe keys and the writes are looked up and stored once per batch, not per case."""
     now = clock()
     policy = config.response_policy
     figures = TickFigures(escalations={})
-    assert figures.escalations is not None
     while True:
         rows = uow.repo.cases_due(now, batch_size)
         if not rows:
             return figures
+        staff = uow.repo.active_staff()
+        outbox = _OutboxBatch()
         for row in rows:
             figures.examined += 1
-            _tick_case(uow, config, policy, row, now, figures)
+            _tick_case(uow, config, policy, row, now, figures, staff, outbox)
+        outbox.store(uow)
         uow.commit()
 
 
 def _tick_case(uow: AbstractUnitOfWork, config: Config, policy: domain.ResponsePolicy, row: Case, now: datetime,
-               figures: TickFigures) -> None:
+               figures: TickFigures, staff: list[Staff], outbox: _OutboxBatch) -> None:
     assert figures.escalations is not None
+    calendar = staff_calendar(config, row.assignee)
     case = to_domain(row)
     if case.status == domain.CaseStatus.SNOOZED and case.snoozed_until and case.snoozed_until <= now:
         transition = domain.apply(case, domain.Wake(), actor=SYSTEM_ACTOR, at=now, policy=policy)
         _store(uow, row, transition.case, transition.event)
         case = transition.case
-    due = domain.case_due_actions(case, policy, now, staff_calendar(config, row.assignee))
+    due = domain.case_due_actions(case, policy, now, calendar)
     if due.remind and row.assignee_id is not None:
         transition = domain.apply(case, domain.Remind(), actor=SYSTEM_ACTOR, at=now, policy=policy)
         _store(uow, row, transition.case, transition.event)
         case = transition.case
-        queue_message(uow, kind="reminder", dedupe_key=f"reminder:{row.id}", staff_id=row.assignee_id,
-                      case_id=row.id, now=now)
+        outbox.queue(kind="reminder", dedupe_key=f"reminder:{row.id}", staff_id=row.assignee_id, case_id=row.id,
+                     now=now)
         figures.reminders += 1
     for level in due.escalate:
         transition = domain.apply(case, domain.Escalate(level), actor=SYSTEM_ACTOR, at=now, policy=policy)
         _store(uow, row, transition.case, transition.event)
         case = transition.case
-        for lead in _leads_for(uow, row, policy.levels[level - 1]):
-            queue_message(uow, kind="escalation", dedupe_key=f"escalation:{row.id}:{level}:{lead.id}",
-                          staff_id=lead.id, case_id=row.id, now=now, payload={"level": level})
+        for lead in _leads_for(staff, row, policy.levels[level - 1]):
+            outbox.queue(kind="escalation", dedupe_key=f"escalation:{row.id}:{level}:{lead.id}",
+                         staff_id=lead.id, case_id=row.id, now=now, payload={"level": level})
         figures.escalations[level] = figures.escalations.get(level, 0) + 1
-    if due.escalate:
-        _queue_card_refresh(uow, row, now)  # the card shows it is overdue
-    uow.repo.flush()
-    later = domain.case_due_actions(case, policy, now, staff_calendar(config, row.assignee))
+    if due.escalate and row.alert_message_id is not None:
+        outbox.queue(**_card_refresh(row, now))  # the card shows it is overdue
+    later = domain.case_due_actions(case, policy, now, calendar)
     snooze_end = case.snoozed_until if case.status == domain.CaseStatus.SNOOZED else None
     row.next_due_at = min((t for t in (later.next_due_at, snooze_end) if t), default=None)
     if later.next_due_at is not None and later.next_due_at <= now:

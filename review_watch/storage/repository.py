@@ -79,6 +79,9 @@ class Repository(Protocol):
     def outbox_key_used(self, dedupe_key: str) -> bool:
         """Whether a message with this key was ever queued."""
 
+    def outbox_keys_used(self, dedupe_keys: Iterable[str]) -> set[str]:
+        """Which of these keys were ever queued (one look-up for many)."""
+
     def invite(self, code: str) -> Invite | None: ...
 
 
@@ -182,6 +185,11 @@ class SqlAlchemyRepository:
     def outbox_key_used(self, dedupe_key: str) -> bool:
         return self.session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None
+
+    def outbox_keys_used(self, dedupe_keys: Iterable[str]) -> set[str]:
+        wanted = list(dedupe_keys)
+        return set(self.session.scalars(select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.in_(wanted)))) if wanted else set()
 
     def invite(self, code: str) -> Invite | None:
         return self.session.get(Invite, code)

@@ -182,6 +182,9 @@ class FakeRepository:
     def outbox_key_used(self, dedupe_key: str) -> bool:
         return any(m.dedupe_key == dedupe_key for m in self.outbox)
 
+    def outbox_keys_used(self, dedupe_keys: Iterable[str]) -> set[str]:
+        return {m.dedupe_key for m in self.outbox} & set(dedupe_keys)
+
     def invite(self, code: str) -> Invite | None:
         return next((i for i in self.invites if i.code == code), None)
 
