@@ -1,8 +1,8 @@
 """Crawl benchmark on loopback fixtures (not a test).
 
 Serves every recorded fixture from ../shared/fixtures over HTTP on 127.0.0.1, then runs the real crawl
-path (review_watch.crawl.run_crawl: Scrapy in-process, the brand filter, the storage pipeline writing to
-a fresh SQLite database) twice:
+path (review_watch.entrypoints.crawl_runner.run_crawl: Scrapy in-process, the brand filter, the storage pipeline
+writing to a fresh SQLite database) twice:
 
 1. a full crawl, reporting pages/s and items/s (wall time of run_crawl, storage included; sentiment
    classification is not part of the crawl and is measured by bench_classify.py);
@@ -46,9 +46,9 @@ aliases = ["Trump"]
 
 def child(config_path: str) -> None:
     """One crawl: prints {"seconds", "pages", "items", "new", "failed"} as JSON on the last line."""
-    from review_watch.bootstrap import App
     from review_watch.config import load_config
-    from review_watch.crawl import run_crawl
+    from review_watch.entrypoints.bootstrap import App
+    from review_watch.entrypoints.crawl_runner import run_crawl
 
     app = App(load_config(Path(config_path)))
     app.sessions  # noqa: B018 - migrate and sync the config before the clock starts

@@ -38,9 +38,9 @@ from sqlalchemy.orm import joinedload
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from review_watch.bootstrap import App  # noqa: E402
 from review_watch.config import Config, load_config  # noqa: E402
 from review_watch.domain import cases as domain  # noqa: E402
+from review_watch.entrypoints.bootstrap import App  # noqa: E402
 from review_watch.services.cases import scheduler_tick  # noqa: E402
 from review_watch.services.policy import staff_calendar, to_domain  # noqa: E402
 from review_watch.storage.database import normalise_url  # noqa: E402

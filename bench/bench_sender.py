@@ -43,8 +43,8 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
 from bot.sender import OutboxSender  # noqa: E402
-from review_watch.bootstrap import App  # noqa: E402
 from review_watch.config import load_config  # noqa: E402
+from review_watch.entrypoints.bootstrap import App  # noqa: E402
 from review_watch.storage.orm import Case, Mention, OutboxMessage, SentimentResult, Source, Staff  # noqa: E402
 from tests.support.configs import source_block, write_config  # noqa: E402
 from tests.telegram_standin.runner import ControlClient  # noqa: E402

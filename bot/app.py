@@ -17,9 +17,9 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
 from bot import handlers, messages
+from bot.context import BotContext
 from bot.metrics import metrics_text
 from bot.sender import OutboxSender, run_forever
-from review_watch.bootstrap import App
 from review_watch.config import ConfigError
 from review_watch.services.cases import scheduler_tick
 from review_watch.services.review_queue import queue_please_look
@@ -30,7 +30,7 @@ MAX_UPDATE_BYTES = 1 << 20  # a Telegram update is a few KiB; a bigger body is r
 CRAWL_STOP_GRACE = 15.0  # seconds a crawl gets to stop cleanly when `run` stops, before it is killed
 
 
-def build_application(app: App) -> Application[Any, Any, Any, Any, Any, Any]:
+def build_application(app: BotContext) -> Application[Any, Any, Any, Any, Any, Any]:
     settings = app.config.telegram
     if not settings.token:
         raise ConfigError("telegram.token is not set (or set REVIEW_WATCH_TELEGRAM_TOKEN)")
@@ -49,7 +49,7 @@ async def _register_commands(application: Application[Any, Any, Any, Any, Any, A
 
 
 async def _crawl_periodically(config_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "review_watch.cli", "crawl",
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "review_watch.entrypoints.cli", "crawl",
                                                    "--config", str(config_path))
     try:
         await process.wait()
@@ -64,7 +64,7 @@ async def _crawl_periodically(config_path: Path) -> None:
         raise
 
 
-def _web_app(app: App, application: Application[Any, Any, Any, Any, Any, Any], secret: str) -> web.Application:
+def _web_app(app: BotContext, application: Application[Any, Any, Any, Any, Any, Any], secret: str) -> web.Application:
     """`secret`: what Telegram sends in SECRET_HEADER; updates without it are refused unread."""
     expected = secret.encode()
 
@@ -96,7 +96,7 @@ def _web_app(app: App, application: Application[Any, Any, Any, Any, Any, Any], s
     return web_app
 
 
-async def serve(app: App, config_path: Path | None = None, crawl: bool = False) -> None:
+async def serve(app: BotContext, config_path: Path | None = None, crawl: bool = False) -> None:
     application = build_application(app)
     settings = app.config.telegram
     stop = asyncio.Event()
@@ -149,12 +149,12 @@ async def serve(app: App, config_path: Path | None = None, crawl: bool = False) 
             await runner.cleanup()
 
 
-def run_bot(app: App, config_path: Path | None = None, crawl_every: bool = False) -> None:
+def run_bot(app: BotContext, config_path: Path | None = None, crawl_every: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "telegram.ext.Updater", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)  # the sender logs its 429s
-    app.sessions  # noqa: B018 - fails early, in one line, on a bad database
+    app.unit_of_work()  # opens the database first: fails early, in one line, on a bad one
     try:
         asyncio.run(serve(app, config_path, crawl_every))
     except InvalidToken:

@@ -25,8 +25,8 @@ from telegram.warnings import PTBUserWarning
 from bot import callbacks, messages
 from bot.callbacks import CallbackData, decode_callback
 from bot.commands import COMMANDS
+from bot.context import BotContext
 from bot.please_look import PleaseLookHandlers
-from review_watch.bootstrap import App
 from review_watch.domain import cases as domain
 from review_watch.domain.permissions import may_do_leads_work
 from review_watch.services import staff_actions
@@ -40,7 +40,7 @@ STAFF_KEY = "review_watch_staff"
 
 
 class Handlers:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: BotContext) -> None:
         self.app = app
         self.please_look = PleaseLookHandlers(app, Handlers.staff)
 
@@ -346,7 +346,7 @@ async def context_reply(chat_id: int, update: Update, html: str,
                            disable_web_page_preview=True)
 
 
-def install(application: Application[Any, Any, Any, Any, Any, Any], app: App) -> None:
+def install(application: Application[Any, Any, Any, Any, Any, Any], app: BotContext) -> None:
     handlers = Handlers(app)
     application.add_handler(TypeHandler(Update, handlers.identify), group=-1)
     with warnings.catch_warnings():  # per chat on purpose: the conversation spans the card and the confirmation

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from review_watch.bootstrap import App
+from bot.context import BotContext
 from review_watch.services.stats import outbox_counts, team_stats
 
 
-def metrics_text(app: App) -> bytes:
+def metrics_text(app: BotContext) -> bytes:
     registry = CollectorRegistry()
     outbox = Gauge("review_watch_outbox_messages", "Outbox messages by delivery status", ["status"],
                    registry=registry)

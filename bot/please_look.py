@@ -11,9 +11,9 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import ContextTypes
 
 from bot import callbacks
+from bot.context import BotContext
 from bot.formatting import Button, Keyboard, Rendered, name_text, shorten, stars, user_text
 from bot.i18n import t
-from review_watch.bootstrap import App
 from review_watch.services import staff_actions
 from review_watch.services.cases import ActionRefused
 from review_watch.services.review_queue import AlreadyACase, UnsureItem, Verdict, waiting_items
@@ -47,7 +47,7 @@ def render_please_look(items: Sequence[UnsureItem], lang: str) -> Rendered:
 
 
 class PleaseLookHandlers:
-    def __init__(self, app: App, staff: Callable[[ContextTypes.DEFAULT_TYPE], StaffView]) -> None:
+    def __init__(self, app: BotContext, staff: Callable[[ContextTypes.DEFAULT_TYPE], StaffView]) -> None:
         self.app = app
         self.staff = staff
 

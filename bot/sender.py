@@ -21,8 +21,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.context import BotContext
 from bot.messages import RenderedMessage, render_delivery
-from review_watch.bootstrap import App
 from review_watch.services import delivery, outbox
 from review_watch.services.cases import mark_unreachable, move_chat, record_alert_message
 
@@ -52,7 +52,7 @@ class OutboxSender:
     """`dispatch` hands due messages to one worker per chat, which keeps the chat's order and pace; a
     shared clock spaces all sends evenly. A chat whose send failed is held back until its retry time."""
 
-    def __init__(self, app: App, bot: Bot, batch_size: int = 200, per_chat_interval: float = PER_CHAT_INTERVAL,
+    def __init__(self, app: BotContext, bot: Bot, batch_size: int = 200, per_chat_interval: float = PER_CHAT_INTERVAL,
                  global_rate: float | None = GLOBAL_RATE) -> None:
         self.app = app
         self.bot = bot

@@ -13,7 +13,6 @@ from telegram.ext import Application, CommandHandler
 
 from bot import commands, formatting, handlers, messages
 from bot.commands import COMMANDS
-from review_watch.bootstrap import App
 from review_watch.config import load_config
 from review_watch.domain.permissions import (
     AGENT,
@@ -23,6 +22,7 @@ from review_watch.domain.permissions import (
     is_lead,
     may_do_leads_work,
 )
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.ingest import store_mention
 from review_watch.services.review_queue import queue_please_look
 from review_watch.services.triage import triage

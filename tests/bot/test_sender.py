@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from bot.app import build_application
 from bot.sender import OutboxSender
-from review_watch.bootstrap import App
 from review_watch.config import load_config
 from review_watch.domain import cases as domain
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.cases import perform
 from review_watch.services.triage import queue_message
 from review_watch.storage.orm import Case, Mention, OutboxMessage, SentimentResult, Source, Staff

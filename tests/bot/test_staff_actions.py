@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from review_watch.bootstrap import App
 from review_watch.config import load_config
 from review_watch.domain import cases as domain
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services import staff_actions
 from review_watch.services.cases import ActionRefused
 from review_watch.services.ingest import store_mention

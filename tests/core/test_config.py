@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from review_watch.cli import main
 from review_watch.config import ConfigError, load_config
+from review_watch.entrypoints.cli import main
 from tests.support.configs import STAFF, source_block, write_config
 
 

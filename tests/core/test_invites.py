@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from review_watch.bootstrap import App
 from review_watch.config import load_config
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.cases import ActionRefused, create_invite, join_with_invite, staff_by_telegram_id
 from review_watch.storage.orm import Staff
 from tests.support.configs import write_config

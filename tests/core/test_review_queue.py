@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from review_watch.bootstrap import App
 from review_watch.config import load_config
 from review_watch.domain import cases as domain
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.cases import ActionRefused, perform
 from review_watch.services.export import export_rows, write_csv
 from review_watch.services.ingest import store_mention

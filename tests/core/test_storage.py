@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from review_watch.bootstrap import App
 from review_watch.config import load_config
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.export import EXPORT_FIELDS, export_rows
 from review_watch.services.ingest import StoreOutcome, store_mention
 from review_watch.services.triage import classify_pending, open_cases

@@ -109,7 +109,7 @@ def test_on_a_terminal_a_status_line_shows_each_source_s_progress(tmp_path: Path
     config = crawl_config(tmp_path, f"sqlite:///{tmp_path / 'rw.db'}", server, SOURCES)
     terminal, terminal_side = pty.openpty()
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "review_watch.cli", "crawl", "--config", str(config)], cwd=REPO,
+        [sys.executable, "-m", "review_watch.entrypoints.cli", "crawl", "--config", str(config)], cwd=REPO,
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal_side, text=True,
         env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "300"})
     os.close(terminal_side)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from review_watch.bootstrap import App
 from review_watch.config import load_config
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.health import check_source_health
 from review_watch.services.ingest import SourceRunFigures, record_source_run
 from tests.support.configs import source_block, write_config

@@ -83,7 +83,8 @@ def test_a_second_run_over_the_same_database_stores_and_queues_nothing_again(dem
 
 def test_export_into_a_reader_that_stops_early_ends_quietly(demo: DemoRun) -> None:
     export = subprocess.Popen(
-        [sys.executable, "-m", "review_watch.cli", "export", "--config", str(demo.directory / "review-watch.toml")],
+        [sys.executable, "-m", "review_watch.entrypoints.cli", "export",
+         "--config", str(demo.directory / "review-watch.toml")],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from review_watch.bootstrap import App
 from review_watch.config import load_config
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.ingest import store_mention
 from spiders.items import MentionItem
 from tests.conftest import REPO
@@ -51,7 +51,8 @@ def test_csv_cells_that_would_start_a_formula_are_text_and_jsonl_keeps_them_exac
     config = _store(tmp_path, database_url)
 
     # bytes, as a spreadsheet gets them: text mode would turn a carriage return into a newline
-    command = [sys.executable, "-m", "review_watch.cli", "export", "--format", "csv", "--config", str(config)]
+    command = [sys.executable, "-m", "review_watch.entrypoints.cli", "export", "--format", "csv",
+               "--config", str(config)]
     out = subprocess.run(command, cwd=REPO, capture_output=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
     rows = list(csv.DictReader(io.StringIO(out.decode("utf-8"), newline="")))

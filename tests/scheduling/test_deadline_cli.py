@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from review_watch.cli import main
+from review_watch.entrypoints.cli import main
 from tests.domain.calendars import FIVE_CALENDARS, STOCKHOLM, CalendarSpec, reference_deadline
 from tests.scheduling.calendar_toml import calendar_toml
 from tests.support.cli import review_watch

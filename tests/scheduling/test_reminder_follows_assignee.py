@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from review_watch.bootstrap import App
 from review_watch.config import load_config
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.cases import mark_unreachable, reassign_by_lead, scheduler_tick
 from review_watch.services.ingest import store_mention
 from review_watch.services.triage import triage

@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from review_watch.bootstrap import App
 from review_watch.config import load_config
 from review_watch.domain.cases import Action, Claim, Reply, ReplyChannel, Resolve
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.cases import mark_unreachable, perform, scheduler_tick
 from review_watch.services.ingest import StoreOutcome, store_mention
 from review_watch.services.triage import triage

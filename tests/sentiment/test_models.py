@@ -110,7 +110,7 @@ def test_review_watch_classify_labels_the_ten_sentences_with_no_config_at_all(tm
     lines = "".join(json.dumps({"id": i, "text": t}) + "\n"
                     for i, t in enumerate(NEGATIVE_SENTENCES + POSITIVE_SENTENCES))
     env = {k: v for k, v in os.environ.items() if k != "REVIEW_WATCH_CONFIG"}
-    done = subprocess.run([sys.executable, "-m", "review_watch.cli", "classify"], input=lines, cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "review_watch.entrypoints.cli", "classify"], input=lines, cwd=tmp_path,
                           capture_output=True, text=True, timeout=300, env={**env, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [json.loads(line) for line in done.stdout.splitlines()]
@@ -166,7 +166,7 @@ def test_review_watch_classify_skips_a_bad_line_says_so_and_goes_on(tmp_path: Pa
     lines = (json.dumps({"id": 1, "text": POSITIVE_SENTENCES[0]}) + "\n{broken\n"
              + json.dumps({"id": 3, "text": NEGATIVE_SENTENCES[0]}) + "\n")
     env = {k: v for k, v in os.environ.items() if k != "REVIEW_WATCH_CONFIG"}
-    done = subprocess.run([sys.executable, "-m", "review_watch.cli", "classify"], input=lines, cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "review_watch.entrypoints.cli", "classify"], input=lines, cwd=tmp_path,
                           capture_output=True, text=True, timeout=300, env={**env, "PYTHONPATH": str(REPO)})
     assert done.returncode == 1
     assert [(row["id"], row["label"]) for row in map(json.loads, done.stdout.splitlines())] == [
@@ -178,7 +178,7 @@ def test_review_watch_classify_skips_a_bad_line_says_so_and_goes_on(tmp_path: Pa
 
 
 def test_a_named_config_that_is_missing_is_still_an_error(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "review_watch.cli", "--config", "nope.toml", "classify"],
+    done = subprocess.run([sys.executable, "-m", "review_watch.entrypoints.cli", "--config", "nope.toml", "classify"],
                           input="", cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 2 and done.stderr.strip() == (

@@ -14,7 +14,7 @@ def review_watch(*args: str, config: Path | None, timeout: float = 300, check: b
                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """config None: no --config (a command that needs none, such as `demo`)."""
     done = subprocess.run(
-        [sys.executable, "-m", "review_watch.cli", *args, *(["--config", str(config)] if config else [])],
+        [sys.executable, "-m", "review_watch.entrypoints.cli", *args, *(["--config", str(config)] if config else [])],
         cwd=REPO, capture_output=True, text=True, timeout=timeout,
         env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
     )
@@ -27,7 +27,7 @@ def start_review_watch(*args: str, config: Path, env: dict[str, str] | None = No
                        log: Path | None = None) -> subprocess.Popen[str]:
     sink = open(log, "w", encoding="utf-8") if log else subprocess.DEVNULL  # noqa: SIM115 - closed by the caller
     return subprocess.Popen(
-        [sys.executable, "-m", "review_watch.cli", *args, "--config", str(config)],
+        [sys.executable, "-m", "review_watch.entrypoints.cli", *args, "--config", str(config)],
         cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
     )

@@ -13,9 +13,9 @@ from typing import IO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from review_watch.bootstrap import App
 from review_watch.config import ConfigError, SentimentConfig, load_config, resolve_config_path
 from review_watch.domain.business_time import deadline
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.export import export_rows, write_csv
 from review_watch.storage.database import DatabaseError
 
@@ -39,7 +39,7 @@ def _app(args: argparse.Namespace) -> App:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from review_watch.example_config import write_example_config
+    from review_watch.entrypoints.example_config import write_example_config
 
     directory = Path(args.directory)
     path = write_example_config(directory)
@@ -50,14 +50,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from review_watch.crawl import configure_crawl_logging, run_crawl, triage_lock
-    from review_watch.services.triage import triage
+    from review_watch.entrypoints.crawl_runner import configure_crawl_logging, crawl_then_triage
 
     app = _app(args)
     configure_crawl_logging(args.verbose)
-    summaries = run_crawl(app.config, app.sessions, app.clock, args.source)
-    with triage_lock(app.config), app.unit_of_work() as uow:
-        figures = triage(uow, app.config, lambda: app.classifier, app.clock)
+    summaries, figures = crawl_then_triage(app, args.source)
     for summary in summaries:
         print(summary.line())
     new = sum(s.figures.new for s in summaries)
@@ -144,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from review_watch.demo import run_demo
+    from review_watch.entrypoints.demo import run_demo
 
     return run_demo(Path(args.directory) if args.directory else None)
 

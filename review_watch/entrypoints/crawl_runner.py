@@ -1,4 +1,5 @@
-"""Runs the configured sources' spiders in this process (one Scrapy CrawlerProcess for all of them)."""
+"""Runs the configured sources' spiders in this process (one Scrapy CrawlerProcess for all of them), then
+triages what they stored."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from review_watch.clock import Clock
 from review_watch.config import Config, ConfigError, SourceConfig
+from review_watch.entrypoints.bootstrap import App
 from review_watch.services.health import check_source_health
 from review_watch.services.ingest import (
     SourceRunFigures,
@@ -35,6 +37,7 @@ from review_watch.services.ingest import (
     record_source_run,
     start_source_run,
 )
+from review_watch.services.triage import TriageFigures, triage
 from review_watch.storage.unit_of_work import UnitOfWork
 from spiders import settings as spider_settings
 from spiders.from_config import config_settings, spider_arguments
@@ -98,6 +101,16 @@ def triage_lock(config: Config) -> Iterator[None]:
     with open(directory / "triage.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
+
+
+def crawl_then_triage(app: App, source_names: Sequence[str] = (), settings_overrides: dict[str, Any] | None = None,
+                      ) -> tuple[list[SourceSummary], TriageFigures]:
+    """Crawl the sources (all enabled ones when none are named), then judge what is new, open cases and queue
+    their alerts: `review-watch crawl`, the crawls of `run` and the demo."""
+    summaries = run_crawl(app.config, app.sessions, app.clock, source_names, settings_overrides)
+    with triage_lock(app.config), app.unit_of_work() as uow:
+        figures = triage(uow, app.config, lambda: app.classifier, app.clock)
+    return summaries, figures
 
 
 def _crawler_settings(config: Config, overrides: dict[str, Any] | None) -> Settings:

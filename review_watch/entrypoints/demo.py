@@ -10,11 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from review_watch.bootstrap import App
 from review_watch.config import load_config
-from review_watch.crawl import configure_crawl_logging, run_crawl
+from review_watch.entrypoints.bootstrap import App
+from review_watch.entrypoints.crawl_runner import configure_crawl_logging, crawl_then_triage
 from review_watch.services.delivery import pending
-from review_watch.services.triage import triage
 
 PAGES = Path(__file__).with_name("demo_pages")
 
@@ -127,13 +126,11 @@ def run_demo(directory: Path | None = None) -> int:
         config_path.write_text(DEMO_CONFIG.format(port=port), encoding="utf-8")
         app = App(load_config(config_path))
         print(f"Demo config and database in {workdir}")
-        print(f"Crawling the bundled sample pages on http://127.0.0.1:{port}/ ...")
-        summaries = run_crawl(app.config, app.sessions, app.clock)
+        print(f"Crawling the bundled sample pages on http://127.0.0.1:{port}/, then classifying with the builtin "
+              "multilingual model ...")
+        summaries, figures = crawl_then_triage(app)
     for summary in summaries:
         print(f"  {summary.line()}")
-    print("Classifying with the builtin multilingual model ...")
-    with app.unit_of_work() as uow:
-        figures = triage(uow, app.config, lambda: app.classifier, app.clock)
     print(f"  {figures.classified} classified, {figures.negative} negative, {figures.cases_opened} cases opened")
     with app.unit_of_work() as uow:
         messages = pending(uow, app.config, app.clock(), limit=1000)
