@@ -231,6 +231,36 @@ class OutboxMessage(Base):
     staff: Mapped[Staff | None] = relationship()
 
 
+class ReplyRow(Base):
+    """A reply to a case's mention on its platform, from the draft to what the platform took (the audit trail
+    of its steps is in case_events, each with the reply's id)."""
+
+    __tablename__ = "replies"
+    __table_args__ = (Index("ix_replies_due", "state", "not_before"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # draft | awaiting_approval | posting | posted | pending | refused | rejected | deleted | sent_outside | cancelled
+    state: Mapped[str] = mapped_column(String(20))
+    draft_text: Mapped[str] = mapped_column(Text)  # as the author wrote it
+    text: Mapped[str] = mapped_column(Text)  # what is (to be) posted: the draft, or a lead's edit of it
+    posted_text: Mapped[str | None] = mapped_column(Text)  # as the platform took it
+    platform_reply_id: Mapped[str | None] = mapped_column(String(300))
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # counted before each call to the platform
+    not_before: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship()
+    author: Mapped[Staff] = relationship(foreign_keys=[author_id])
+    approved_by: Mapped[Staff | None] = relationship(foreign_keys=[approved_by_id])
+
+
 class FeedbackExample(Base):
     """Staff's verdict on a mention, kept as a labelled example to train the model on."""
 
