@@ -14,7 +14,8 @@ post of another server is found by `GET /api/v2/search?q=<its url>&resolve=true`
 put it on that server.
 
 Faults on demand (`fail_next(kind, count, method)`, method "post", "edit", "delete", "search" or "instance"):
-`rate_limited` (429 with the X-RateLimit headers), `expired_token` (401), `gone` (404), `too_long` (422),
+`rate_limited` (429 with the X-RateLimit headers), `expired_token` (401), `gone` (404), `forbidden` (403, as
+for a limited or suspended account), `too_long` (422),
 `server_error` (503), `timeout_after_accept` (done and counted, then the answer waits `delay` seconds).
 """
 
@@ -163,6 +164,8 @@ class MastodonStandIn:
             return _error(401, "The access token is invalid")
         if fault and fault.kind == "gone":
             return _error(404, "Record not found")
+        if fault and fault.kind == "forbidden":
+            return _error(403, "This action is not allowed")
         if fault and fault.kind == "too_long":
             return _error(422, f"Validation failed: Text character limit of {self.max_characters} exceeded")
         if operation == "instance":

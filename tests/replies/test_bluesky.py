@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow  # a server on loopback
 
 APP_PASSWORD = "bsky-test-secret-abcd-efgh-ijkl"
 HANDLE = "acme.bsky.social"
+TIMEOUT = 10.0  # seconds; only the timeout test waits less, so that a busy machine fails nothing else
 
 
 @pytest.fixture
@@ -30,14 +31,14 @@ def standin() -> Iterator[BlueskyStandIn]:
     server.stop()
 
 
-def settings(standin: BlueskyStandIn, password: str = APP_PASSWORD) -> ReplySettings:
+def settings(standin: BlueskyStandIn, password: str = APP_PASSWORD, timeout: float = TIMEOUT) -> ReplySettings:
     return ReplySettings(source="acme-bluesky", platform="bluesky", source_url="", account=HANDLE,
                          api_url=standin.url, options={"app_password_env": "ACME_BSKY_PASSWORD"},
-                         environ={"ACME_BSKY_PASSWORD": password}, timeout=1.0)
+                         environ={"ACME_BSKY_PASSWORD": password}, timeout=timeout)
 
 
-def connector(standin: BlueskyStandIn) -> BlueskyConnector:
-    built = build_connector(settings(standin))
+def connector(standin: BlueskyStandIn, timeout: float = TIMEOUT) -> BlueskyConnector:
+    built = build_connector(settings(standin, timeout=timeout))
     assert isinstance(built, BlueskyConnector)
     return built
 
@@ -64,8 +65,8 @@ async def test_a_reply_refers_to_its_parent_and_root(standin: BlueskyStandIn) ->
 
 
 async def test_a_retry_after_a_timeout_finds_the_accepted_post(standin: BlueskyStandIn) -> None:
-    bluesky, target = connector(standin), customer_post(standin)
-    standin.fail_next("timeout_after_accept", method="createRecord", delay=1.5)
+    bluesky, target = connector(standin, timeout=2.0), customer_post(standin)
+    standin.fail_next("timeout_after_accept", method="createRecord", delay=4.0)
     with pytest.raises(ReplyRefused) as refused:
         await bluesky.post(target, "Sorry about that!", "case-4-reply-1")
     assert refused.value.kind == "unavailable" and len(standin.replies) == 1

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow  # a server on loopback
 TOKEN = "mastodon-test-secret-token-8c1f"
 ACCOUNT = "@acme@social.example"
 CUSTOMER_URL = "https://other.example/@unhappy/113"
+TIMEOUT = 10.0  # seconds; only the timeout tests wait less, so that a busy machine fails nothing else
 
 
 @pytest.fixture
@@ -30,15 +31,15 @@ def standin() -> Iterator[MastodonStandIn]:
     server.stop()
 
 
-def settings(standin: MastodonStandIn, **options: str) -> ReplySettings:
+def settings(standin: MastodonStandIn, timeout: float = TIMEOUT, **options: str) -> ReplySettings:
     return ReplySettings(source="fediverse", platform="mastodon",
                          source_url="https://other.example/api/v1/timelines/tag/acme", account=ACCOUNT,
                          api_url=standin.url, options={"access_token_env": "ACME_MASTODON_TOKEN", **options},
-                         environ={"ACME_MASTODON_TOKEN": TOKEN}, timeout=1.0)
+                         environ={"ACME_MASTODON_TOKEN": TOKEN}, timeout=timeout)
 
 
-def connector(standin: MastodonStandIn, **options: str) -> MastodonConnector:
-    built = build_connector(settings(standin, **options))
+def connector(standin: MastodonStandIn, timeout: float = TIMEOUT, **options: str) -> MastodonConnector:
+    built = build_connector(settings(standin, timeout, **options))
     assert isinstance(built, MastodonConnector)
     return built
 
@@ -61,8 +62,8 @@ async def test_a_reply_to_a_post_of_another_server_is_posted_under_its_local_id(
 
 
 async def test_a_retry_after_a_timeout_gets_the_first_status_back(standin: MastodonStandIn) -> None:
-    mastodon = connector(standin)
-    standin.fail_next("timeout_after_accept", method="post", delay=1.5)
+    mastodon = connector(standin, timeout=2.0)
+    standin.fail_next("timeout_after_accept", method="post", delay=4.0)
     with pytest.raises(ReplyRefused) as refused:
         await mastodon.post(TARGET, "Sorry about that!", "case-8-reply-1")
     assert refused.value.kind == "unavailable" and refused.value.retryable
@@ -93,7 +94,7 @@ async def test_too_long_is_refused_before_sending_with_the_count(standin: Mastod
 
 @pytest.mark.parametrize(("fault", "kind"), [
     ("rate_limited", "rate_limited"), ("expired_token", "auth"), ("gone", "gone"), ("too_long", "too_long"),
-    ("server_error", "unavailable"),
+    ("server_error", "unavailable"), ("forbidden", "forbidden"),
 ])
 async def test_each_refusal_is_one_line_of_its_kind(standin: MastodonStandIn, fault: str, kind: str) -> None:
     standin.fail_next(fault, method="post", retry_after=30)
@@ -115,7 +116,7 @@ async def test_a_deleted_post_and_an_unknown_one_are_gone(standin: MastodonStand
     standin.delete_status(local["id"])
     crawled_here = build_connector(ReplySettings(  # a source that crawls the replying account's own instance
         source="home", platform="mastodon", source_url=f"{standin.url}/api/v1/timelines/public", account=ACCOUNT,
-        api_url=standin.url, options={"access_token_env": "T"}, environ={"T": TOKEN}, timeout=1.0))
+        api_url=standin.url, options={"access_token_env": "T"}, environ={"T": TOKEN}, timeout=TIMEOUT))
     with pytest.raises(ReplyRefused) as refused:
         await crawled_here.post(ReplyTarget(platform="mastodon", external_id=local["id"], url=local["url"]),
                                 "Sorry!", "k2")
@@ -127,7 +128,7 @@ async def test_a_wrong_token_is_auth_and_no_secret_is_logged(standin: MastodonSt
     caplog.set_level(logging.DEBUG)
     wrong = build_connector(ReplySettings(
         source="fediverse", platform="mastodon", source_url="", account=ACCOUNT, api_url=standin.url,
-        options={"access_token_env": "T"}, environ={"T": "wrong-secret-1234"}, timeout=1.0))
+        options={"access_token_env": "T"}, environ={"T": "wrong-secret-1234"}, timeout=TIMEOUT))
     with pytest.raises(ReplyRefused) as refused:
         await wrong.check()
     assert refused.value.kind == "auth" and "wrong-secret-1234" not in str(refused.value)

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow  # a server on loopback
 
 CLIENT_ID, CLIENT_SECRET = "acme-script-app", "reddit-test-client-secret-5f5f"
 USERNAME, PASSWORD = "acme_support", "reddit-test-password-9a9a"
+TIMEOUT = 10.0  # seconds; only the timeout test waits less, so that a busy machine fails nothing else
 
 
 @pytest.fixture
@@ -30,15 +31,15 @@ def standin() -> Iterator[RedditStandIn]:
     server.stop()
 
 
-def settings(standin: RedditStandIn, password: str = PASSWORD) -> ReplySettings:
+def settings(standin: RedditStandIn, password: str = PASSWORD, timeout: float = TIMEOUT) -> ReplySettings:
     return ReplySettings(source="acme-reddit", platform="reddit", source_url="", account=f"u/{USERNAME}",
                          api_url=standin.url, token_url=standin.token_url,
                          options={"client_id": CLIENT_ID, "client_secret_env": "RS", "password_env": "RP"},
-                         environ={"RS": CLIENT_SECRET, "RP": password}, timeout=1.0)
+                         environ={"RS": CLIENT_SECRET, "RP": password}, timeout=timeout)
 
 
-def connector(standin: RedditStandIn) -> RedditConnector:
-    built = build_connector(settings(standin))
+def connector(standin: RedditStandIn, timeout: float = TIMEOUT) -> RedditConnector:
+    built = build_connector(settings(standin, timeout=timeout))
     assert isinstance(built, RedditConnector)
     return built
 
@@ -61,8 +62,8 @@ async def test_a_comment_answers_a_post_or_a_comment(standin: RedditStandIn) -> 
 
 
 async def test_a_retry_after_a_timeout_finds_our_comment_and_posts_nothing(standin: RedditStandIn) -> None:
-    reddit, post = connector(standin), standin.add_post("unhappy", "Acme broke my order")
-    standin.fail_next("timeout_after_accept", method="comment", delay=1.5)
+    reddit, post = connector(standin, timeout=2.0), standin.add_post("unhappy", "Acme broke my order")
+    standin.fail_next("timeout_after_accept", method="comment", delay=4.0)
     with pytest.raises(ReplyRefused) as refused:
         await reddit.post(target(post), "Sorry about that!", "case-2")
     assert refused.value.kind == "unavailable" and len(standin.replies) == 1
@@ -129,7 +130,7 @@ async def test_archived_locked_and_deleted_things(standin: RedditStandIn) -> Non
 async def test_the_token_is_renewed_when_expired_or_refused(standin: RedditStandIn) -> None:
     now = [datetime(2026, 12, 4, 12, 0, tzinfo=UTC)]
     reddit = RedditConnector(USERNAME, CLIENT_ID, CLIENT_SECRET, PASSWORD, api_url=standin.url,
-                             token_url=standin.token_url, timeout=1.0, clock=lambda: now[0])
+                             token_url=standin.token_url, timeout=TIMEOUT, clock=lambda: now[0])
     await reddit.check()
     now[0] += timedelta(minutes=59, seconds=30)  # within a minute of the hour: renewed before use
     await reddit.check()
@@ -146,7 +147,7 @@ async def test_bad_credentials_are_auth_and_no_secret_is_logged(standin: RedditS
         await build_connector(settings(standin, password="wrong-secret-77")).check()
     assert refused.value.kind == "auth" and "invalid_grant" in str(refused.value)
     wrong_app = RedditConnector(USERNAME, CLIENT_ID, "wrong-secret-88", PASSWORD, api_url=standin.url,
-                                token_url=standin.token_url, timeout=1.0)
+                                token_url=standin.token_url, timeout=TIMEOUT)
     with pytest.raises(ReplyRefused) as refused:
         await wrong_app.check()
     assert refused.value.kind == "auth" and "client id or secret" in str(refused.value)
