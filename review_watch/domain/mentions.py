@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-SourceType = Literal["trustpilot", "appstore", "googleplay", "reddit", "hackernews", "mastodon", "bluesky", "rss",
-                     "schemaorg"]
+SourceType = Literal["trustpilot", "appstore", "googleplay", "googlebusiness", "reddit", "hackernews", "mastodon",
+                     "bluesky", "rss", "schemaorg"]
 SOURCE_TYPES: tuple[str, ...] = get_args(SourceType)
 # Review sites: every item is about the source's configured brand.
-REVIEW_SITE_TYPES = frozenset({"trustpilot", "appstore", "googleplay", "schemaorg"})
+REVIEW_SITE_TYPES = frozenset({"trustpilot", "appstore", "googleplay", "googlebusiness", "schemaorg"})
 # Social networks and feeds: an item is kept only when it mentions a configured brand.
 SOCIAL_TYPES = frozenset(SOURCE_TYPES) - REVIEW_SITE_TYPES
 
