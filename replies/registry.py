@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from review_watch.config import Config
 from review_watch.domain.replies import ReplyConnector, ReplyRefused
 
 # source type -> "module:factory". Each platform's module is written by the helper who owns it.
@@ -50,7 +51,7 @@ class ReplySetupError(Exception):
 
 @dataclass(frozen=True)
 class ReplySettings:
-    """One source's `[sources.reply]` table, with the environment and the config's folder to resolve it."""
+    """One source's `[sources.reply]` table, with the environment to resolve it."""
 
     source: str  # the source's name in the config, for messages
     platform: str  # the source type
@@ -59,7 +60,6 @@ class ReplySettings:
     api_url: str | None = None
     token_url: str | None = None
     options: Mapping[str, str] = field(default_factory=dict)  # every other key of the table
-    base_dir: Path = Path(".")  # relative *_file paths are relative to the config file's folder
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     timeout: float = 30.0  # seconds one request may take
 
@@ -92,7 +92,7 @@ class ReplySettings:
                 raise self._fail(where, f"the environment variable {variable} is not set")
         else:
             raise self._fail(f"{key}_file", f"required (or {key}_file_env naming an environment variable)")
-        return (self.base_dir / named).expanduser()
+        return Path(named).expanduser()  # the config made a relative *_file path absolute
 
     def read_file(self, key: str) -> bytes:
         """The contents of the file `file_path(key)` names; a missing or unreadable file is one line."""
@@ -139,6 +139,9 @@ class ConnectorSet:
     def sources(self) -> list[str]:
         return list(self._settings)
 
+    def platform_of(self, source: str) -> str:
+        return self._settings[source].platform
+
     def for_source(self, source: str) -> ReplyConnector | None:
         if source in self._built:
             return self._built[source]
@@ -151,3 +154,33 @@ class ConnectorSet:
             raise ReplyRefused("auth", str(exc)) from None
         self._built[source] = connector
         return connector
+
+
+def connectors_from_config(config: Config, environ: Mapping[str, str] | None = None) -> ConnectorSet:
+    """Every source with a `[sources.reply]` table, as settings for its connector (built on first use)."""
+    settings = []
+    for source in config.sources:
+        if source.reply is None:
+            continue
+        reply = source.reply
+        settings.append(ReplySettings(
+            source=source.name, platform=source.type, source_url=source.url, account=reply.account,
+            api_url=reply.api_url, token_url=reply.token_url, options=reply.options,
+            environ=dict(os.environ if environ is None else environ), timeout=reply.timeout))
+    return ConnectorSet(settings)
+
+
+async def check_credentials(connectors: ConnectorSet) -> list[tuple[str, bool, str]]:
+    """Each source's authentication tried with a harmless read: (source, ok, who we post as or what is wrong)."""
+    results = []
+    for source in connectors.sources():
+        try:
+            connector = connectors.for_source(source)
+            if connector is None:
+                platform = connectors.platform_of(source)
+                results.append((source, False, f"{platform} has no reply API; replies are recorded as sent outside"))
+                continue
+            results.append((source, True, await connector.check()))
+        except ReplyRefused as refusal:
+            results.append((source, False, str(refusal)))
+    return results

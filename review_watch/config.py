@@ -33,6 +33,7 @@ from review_watch.domain.business_time import (
 from review_watch.domain.cases import EscalationLevel, ResponsePolicy
 from review_watch.domain.judgement import Precision
 from review_watch.domain.mentions import REVIEW_SITE_TYPES, SourceType
+from review_watch.domain.replies import fill_template
 
 DEFAULT_CONFIG_NAME = "review-watch.toml"
 TOKEN_ENV = "REVIEW_WATCH_TELEGRAM_TOKEN"
@@ -172,12 +173,59 @@ class BrandConfig(_Strict):
     exclude: tuple[str, ...] = ()
 
 
+# Keys of [sources.reply] that would hold a secret: refused, since a secret never stands in the config.
+_SECRET_WORDS = ("password", "secret", "token", "api_key", "private_key", "key")
+_REFERENCE_SUFFIXES = ("_env", "_file", "_id", "_url")
+
+
+def _holds_a_secret(key: str) -> bool:
+    name = key.lower()
+    return not name.endswith(_REFERENCE_SUFFIXES) and any(
+        name == word or name.endswith(f"_{word}") for word in _SECRET_WORDS)
+
+
+class SourceReplyConfig(BaseModel):
+    """How a source's replies are posted: who replies, where the platform is, and the connector's own keys
+    (plain values, `*_file` paths, `*_env` names of environment variables; never a secret itself)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    account: str | None = None  # who the replies are posted as, shown before posting
+    api_url: str | None = None  # the platform's API; tests point it at loopback
+    token_url: str | None = None
+    timeout: float = Field(default=30.0, gt=0)  # seconds one request may take
+
+    @field_validator("api_url", "token_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _no_secret_in_the_config(self) -> SourceReplyConfig:
+        for key, value in (self.model_extra or {}).items():
+            if _holds_a_secret(key):
+                raise ValueError(f"{key}: a secret never stands in the config; name the environment variable "
+                                 f"that holds it with {key}_env = \"NAME\" (or a file with {key}_file)")
+            if not isinstance(value, str):
+                raise ValueError(f"{key}: expected a string")
+            if value.lstrip().startswith("-----BEGIN"):
+                raise ValueError(f"{key}: a key never stands in the config; give its file with key_file")
+        return self
+
+    @property
+    def options(self) -> dict[str, str]:
+        """The connector's own keys."""
+        return {key: str(value) for key, value in (self.model_extra or {}).items()}
+
+
 class SourceConfig(_Strict):
     name: str
     type: SourceType
     url: str
     brand: str | None = None
     enabled: bool = True
+    reply: SourceReplyConfig | None = None  # posting replies back to the platform (a connector per type)
 
     @field_validator("url")
     @classmethod
@@ -212,6 +260,43 @@ class CrawlConfig(_Strict):
     obey_robots_txt: bool = True
     broken_after_empty_runs: int = Field(default=3, ge=1)
     lock_file: str | None = None
+    scrapyd: tuple[str, ...] = ()  # Scrapyd nodes' URLs for `review-watch crawl --scrapyd`
+
+
+Approval = Literal["none", "lead"]
+
+
+class ReplyTemplateConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")  # `/reply ID #name`, and the button's data
+    text: str
+    brand: str | None = None  # None: every brand
+    language: str | None = None  # ISO 639-1; None: any language
+
+    @field_validator("text")
+    @classmethod
+    def _placeholders_known(cls, value: str) -> str:
+        fill_template(value, customer_name="", agent_name="", case_number=0)
+        return value
+
+
+class RepliesConfig(_Strict):
+    approval: Approval = "none"  # "lead": an agent's reply is posted once a lead of the brand approves it
+    approval_by_brand: dict[str, Approval] = {}  # brand -> approval, over `approval`
+    templates: tuple[ReplyTemplateConfig, ...] = ()
+    max_attempts: int = Field(default=8, ge=1)  # tries after 429s and outages before the author is told
+    check_pending_every: float = Field(default=300.0, gt=0)  # seconds between looks at a reply not yet published
+
+    def approval_for(self, brand: str | None) -> Approval:
+        for name, approval in self.approval_by_brand.items():
+            if brand is not None and brand_key(name) == brand_key(brand):
+                return approval
+        return self.approval
+
+    def templates_for(self, brand: str | None, language: str | None) -> list[ReplyTemplateConfig]:
+        """The templates for the brand (or every brand) in the language (or any), in config order."""
+        return [t for t in self.templates
+                if (t.brand is None or (brand is not None and brand_key(t.brand) == brand_key(brand)))
+                and (t.language is None or t.language == language)]
 
 
 class Config(_Strict):
@@ -224,6 +309,7 @@ class Config(_Strict):
     sources: tuple[SourceConfig, ...] = ()
     staff: tuple[StaffConfig, ...] = ()
     crawl: CrawlConfig = CrawlConfig()
+    replies: RepliesConfig = RepliesConfig()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:
@@ -250,6 +336,12 @@ class Config(_Strict):
                     raise _RefError(f"staff[{i}].brands", f"brand {brand!r} is not defined in [[brands]]")
             if member.calendar is not None and member.calendar not in calendars:
                 raise _RefError(f"staff[{i}].calendar", f"calendar {member.calendar!r} is not defined")
+        for brand in self.replies.approval_by_brand:
+            if brand_key(brand) not in brands:
+                raise _RefError("replies.approval_by_brand", f"brand {brand!r} is not defined in [[brands]]")
+        for i, template in enumerate(self.replies.templates):
+            if template.brand is not None and brand_key(template.brand) not in brands:
+                raise _RefError(f"replies.templates[{i}].brand", f"brand {template.brand!r} is not defined")
         for i, level in enumerate(self.sla.escalation):
             for lead in level.leads:
                 if lead not in staff:
@@ -376,6 +468,19 @@ def load_config(path: Path, *, read: Callable[[Path], bytes] = Path.read_bytes) 
         if isinstance(ctx_error, _RefError):
             raise ConfigError(f"{path}: {ctx_error.key}: {ctx_error}") from None
         raise ConfigError(f"{path}: {_format_location(first['loc']) or 'top level'}: {_expected(first)}") from None
-    database = config.database.model_copy(
-        update={"url": _sqlite_relative_to(path.resolve().parent, config.database.url)})
-    return config.model_copy(update={"database": database})
+    folder = path.resolve().parent
+    database = config.database.model_copy(update={"url": _sqlite_relative_to(folder, config.database.url)})
+    sources = tuple(_reply_files_relative_to(folder, source) for source in config.sources)
+    return config.model_copy(update={"database": database, "sources": sources})
+
+
+def _reply_files_relative_to(config_dir: Path, source: SourceConfig) -> SourceConfig:
+    """A relative `*_file` path in `[sources.reply]` is relative to the config file's folder."""
+    if source.reply is None:
+        return source
+    files = {key: str(config_dir / value) for key, value in source.reply.options.items()
+             if key.endswith("_file") and not Path(value).expanduser().is_absolute()}
+    if not files:
+        return source
+    reply = SourceReplyConfig.model_validate({**source.reply.model_dump(), **files})
+    return source.model_copy(update={"reply": reply})
