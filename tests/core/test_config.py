@@ -29,7 +29,7 @@ MISTAKES = [
     pytest.param(
         {"sources": source_block("acme-tiktok", "tiktok", "https://example.com")},
         "sources[0].type: unknown source type 'tiktok' (expected 'trustpilot', 'appstore', 'googleplay', "
-        "'reddit', 'hackernews', 'mastodon', 'bluesky', 'rss' or 'schemaorg')",
+        "'googlebusiness', 'reddit', 'hackernews', 'mastodon', 'bluesky', 'rss' or 'schemaorg')",
         id="unknown source type"),
     pytest.param(
         {"staff": STAFF + '\n[[staff]]\nname = "Nadia"\nrole = "agent"\n'},
