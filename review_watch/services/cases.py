@@ -128,6 +128,28 @@ def _card_refresh(row: Case, now: datetime) -> dict[str, Any]:
             "payload": {"chat_id": row.alert_chat_id, "message_id": row.alert_message_id}}
 
 
+def record_reply(uow: AbstractUnitOfWork, config: Config, case_id: int, channel: domain.ReplyChannel, actor: str,
+                 clock: Clock) -> None:
+    """A reply that reached the customer (the platform took it): the case replied and its clock stopped, unless it
+    is answered or closed already. No permission is asked: it was when the reply was written. Not committed."""
+    row = _case_row(uow, case_id)
+    if row.status not in {status.value for status in domain.OPEN_STATUSES}:
+        return
+    now = clock()
+    transition = domain.apply(to_domain(row), domain.Reply(channel), actor=actor, at=now,
+                              policy=config.response_policy)
+    _store(uow, row, transition.case, transition.event)
+    uow.repo.load_assignee(row)
+    reschedule(config, row, now)
+    uow.repo.flush()
+    _queue_card_refresh(uow, row, now)
+
+
+def refresh_card(uow: AbstractUnitOfWork, row: Case, now: datetime) -> None:
+    """The alert card edited in place to show what changed beside the case's status (a reply's progress)."""
+    _queue_card_refresh(uow, row, now)
+
+
 def record_alert_message(uow: AbstractUnitOfWork, case_id: int, chat_id: int, message_id: int) -> None:
     row = uow.repo.case(case_id)
     if row is not None:
@@ -242,6 +264,7 @@ def scheduler_tick(uow: AbstractUnitOfWork, config: Config, clock: Clock, batch_
         for row in rows:
             figures.examined += 1
             _tick_case(uow, config, policy, row, now, figures, staff, outbox)
+        uow.repo.write_together(rows)
         outbox.store(uow)
         uow.commit()
 
