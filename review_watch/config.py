@@ -240,6 +240,18 @@ class SourceConfig(_Strict):
             raise ValueError(f"a googleplay url names its app: ...details?id=PACKAGE (got {self.url!r})")
         return self
 
+    @model_validator(mode="after")
+    def _googlebusiness_names_its_location(self) -> SourceConfig:
+        if self.type != "googlebusiness":
+            return self
+        if not re.search(r"/v4/accounts/[^/]+/locations/[^/]+/reviews$", self.url.split("?", 1)[0]):
+            raise ValueError("a googlebusiness url is a location's reviews list: "
+                             f"https://mybusiness.googleapis.com/v4/accounts/A/locations/L/reviews (got {self.url!r})")
+        if self.reply is None or not {"key_file", "key_file_env"} & set(self.reply.options):
+            raise ValueError("a googlebusiness source reads its reviews as the location's service account: give "
+                             "its key in [sources.reply] as key_file (or key_file_env)")
+        return self
+
 
 class StaffConfig(_Strict):
     name: str

@@ -8,6 +8,7 @@ that the items are stored through the same pipeline.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -39,8 +40,14 @@ def config_settings(config: Config) -> dict[str, Any]:
 
 
 def spider_arguments(source: SourceConfig) -> dict[str, Any]:
-    """A configured source as its spider's arguments (`-a source=... -a url=... -a brand=...`)."""
-    return {"source": source.name, "url": source.url, "brand": source.brand}
+    """A configured source as its spider's arguments (`-a source=... -a url=... -a brand=...`); a googlebusiness
+    source also reads with its replies' service account (`key_file`, `token_url`)."""
+    arguments: dict[str, Any] = {"source": source.name, "url": source.url, "brand": source.brand}
+    if source.type == "googlebusiness" and source.reply is not None:
+        options = source.reply.options
+        arguments["key_file"] = options.get("key_file") or os.environ.get(options.get("key_file_env", ""))
+        arguments["token_url"] = source.reply.token_url
+    return arguments
 
 
 def prepare_database(config: Config) -> None:

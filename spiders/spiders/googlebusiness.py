@@ -53,16 +53,16 @@ class GoogleBusinessSpider(ReviewWatchSpider):
         if location is None or not self.start_url.split("?")[0].endswith("/reviews"):
             raise ValueError(f"googlebusiness source {self.source_name}: url must be a location's reviews list, "
                              ".../v4/accounts/A/locations/L/reviews")
-        if not key_file:
-            raise ValueError(f"googlebusiness source {self.source_name}: needs the service account's key file "
-                             "(reply.key_file in the config, or -a key_file=PATH)")
         self.location = location.group(0)  # accounts/A/locations/L
-        self.key_file = key_file
+        self.key_file = key_file or ""
         self.token_url = token_url
         self.access_token: str | None = None
 
     async def start(self) -> AsyncIterator[Request]:
         try:
+            if not self.key_file:
+                raise FileNotFoundError("no key file: give reply.key_file (or reply.key_file_env) in the config, "
+                                        "or -a key_file=PATH")
             request = self._token_request()
         except (OSError, ValueError, KeyError) as exc:  # the key file: missing, not JSON, not a key
             self._key_failure(exc)

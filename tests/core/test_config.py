@@ -73,7 +73,16 @@ MISTAKES = [
                  "telegram.webhook_secret: expected 1 to 256 characters, each a letter A-Z or a-z, a digit, _ or -",
                  id="webhook secret Telegram would refuse"),
     pytest.param({"extra": '\n[[brands]]\nname = "ACME"\n'}, "brands[1].name: duplicate name 'ACME'",
-                 id="one brand twice, in another case"),
+                 id="one brand twice, in another case"),    pytest.param(
+        {"sources": source_block("acme-google", "googlebusiness", "https://mybusiness.googleapis.com/v4/accounts/1")
+         + '[sources.reply]\nkey_file = "gbp.json"\n'},
+        "sources[0]: a googlebusiness url is a location's reviews list: "
+        "https://mybusiness.googleapis.com/v4/accounts/A/locations/L/reviews", id="googlebusiness url not a list"),
+    pytest.param(
+        {"sources": source_block("acme-google", "googlebusiness",
+                                 "https://mybusiness.googleapis.com/v4/accounts/1/locations/2/reviews")},
+        "sources[0]: a googlebusiness source reads its reviews as the location's service account: give its key in "
+        "[sources.reply] as key_file (or key_file_env)", id="googlebusiness without a key"),
 ]
 
 
