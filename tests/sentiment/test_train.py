@@ -89,3 +89,37 @@ def test_a_bad_feedback_file_is_one_line(tiny_base: Path, tmp_path: Path, capsys
     assert train(["--base", str(tiny_base), "--sets", "own", "--extra", str(bad), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "bad.jsonl:1" in err and "\n" not in err
+
+
+def test_a_soup_of_runs_judges_as_their_average(tiny_base: Path, tmp_path: Path) -> None:
+    feedback = feedback_file(tmp_path / "fb.jsonl", negative=ZORBLAT, positive=QUENNIX)
+    for seed in ("1", "2"):
+        args = ["--base", str(tiny_base), "--sets", "", "--epochs", "20", "--layers", "2", "--seed", seed,
+                "--out", str(tmp_path / seed), "--extra", str(feedback)]
+        assert train(args) == 0
+    soup = ["--base", str(tiny_base), "--layers", "2", "--soup"]
+    assert train([*soup, str(tmp_path / "1"), str(tmp_path / "1"), "--out", str(tmp_path / "same")]) == 0
+    assert train([*soup, str(tmp_path / "1"), str(tmp_path / "2"), "--out", str(tmp_path / "both")]) == 0
+
+    texts = ZORBLAT + QUENNIX
+    one = [negative_probability(tiny_base, tmp_path / "1", [t]) for t in texts]
+    same = [negative_probability(tiny_base, tmp_path / "same", [t]) for t in texts]
+    assert same == pytest.approx(one, abs=0.01)  # a run averaged with itself is that run
+    both = json.loads((tmp_path / "both" / "operating_point.json").read_text())
+    assert both["runs"] == 2 and both["seeds"] == [1, 2]
+    assert negative_probability(tiny_base, tmp_path / "both", ZORBLAT) > negative_probability(
+        tiny_base, tmp_path / "both", QUENNIX) + 0.05
+
+
+def test_runs_that_cannot_be_averaged_are_one_line(tiny_base: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    feedback = feedback_file(tmp_path / "fb.jsonl", negative=ZORBLAT, positive=QUENNIX)
+    for layers in ("1", "2"):
+        args = ["--base", str(tiny_base), "--sets", "", "--epochs", "1", "--layers", layers,
+                "--out", str(tmp_path / layers), "--extra", str(feedback)]
+        assert train(args) == 0
+    capsys.readouterr()
+    assert train(["--base", str(tiny_base), "--soup", str(tmp_path / "1"), str(tmp_path / "2"),
+                  "--out", str(tmp_path / "soup")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "layers" in err and "\n" not in err
