@@ -21,6 +21,7 @@ from bot.context import BotContext
 from bot.metrics import metrics_text
 from bot.sender import OutboxSender, run_forever
 from review_watch.config import ConfigError
+from review_watch.services import replies
 from review_watch.services.cases import scheduler_tick
 from review_watch.services.review_queue import queue_please_look
 
@@ -113,6 +114,9 @@ async def serve(app: BotContext, config_path: Path | None = None, crawl: bool = 
 
         await asyncio.to_thread(work)
 
+    async def post_replies() -> None:
+        await replies.post_due(app.unit_of_work, app.config, app.connectors, app.clock)
+
     async with application:
         await _register_commands(application)
         await application.start()
@@ -132,6 +136,7 @@ async def serve(app: BotContext, config_path: Path | None = None, crawl: bool = 
             await application.updater.start_polling(timeout=int(settings.poll_timeout),
                                                     allowed_updates=Update.ALL_TYPES)
         tasks = [asyncio.create_task(run_forever(sender.dispatch, settings.send_interval, "outbox sender")),
+                 asyncio.create_task(run_forever(post_replies, settings.send_interval, "reply sender")),
                  asyncio.create_task(run_forever(tick, settings.tick_interval, "scheduler"))]
         if crawl and config_path is not None:
             tasks.append(asyncio.create_task(run_forever(lambda: _crawl_periodically(config_path),

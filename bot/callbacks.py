@@ -17,8 +17,19 @@ CONFIRM = "confirm"
 CANCEL = "cancel"
 COMPLAINT = "complaint"  # on the "please look" list; the id is the mention's
 NOT_COMPLAINT = "notcomplaint"
+# A reply to the platform: the id is the reply's, except TEMPLATE's (the case's, with the template's name).
+POST_REPLY = "rpost"
+CANCEL_REPLY = "rcancel"
+TEMPLATE = "rtpl"
+APPROVE_REPLY = "rapprove"
+EDIT_DRAFT = "redit"  # a lead's own text instead of the draft
+REJECT_REPLY = "rreject"
+CHANGE_REPLY = "rchange"  # edit a posted reply
+DELETE_REPLY = "rdelete"
+REPLY_ACTIONS = frozenset({POST_REPLY, CANCEL_REPLY, TEMPLATE, APPROVE_REPLY, EDIT_DRAFT, REJECT_REPLY,
+                           CHANGE_REPLY, DELETE_REPLY})
 ACTIONS = frozenset({CLAIM, REPLY, RESOLVE, WAIT, NOT_ACTIONABLE, REASSIGN, ASSIGN_TO, CONFIRM, CANCEL, COMPLAINT,
-                     NOT_COMPLAINT})
+                     NOT_COMPLAINT}) | REPLY_ACTIONS
 _CASE_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from review_watch.clock import Clock
 from review_watch.config import Config
+from review_watch.domain.replies import ReplyConnectors
 from review_watch.storage.unit_of_work import UnitOfWork
 
 
@@ -17,3 +18,8 @@ class BotContext(Protocol):
     def clock(self) -> Clock: ...
 
     def unit_of_work(self) -> UnitOfWork: ...
+
+    @property
+    def connectors(self) -> ReplyConnectors:
+        """The reply connectors of the sources that have reply settings."""
+        ...

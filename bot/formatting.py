@@ -76,6 +76,10 @@ class CaseFields(Protocol):
     def deadline_at(self) -> datetime: ...
     @property
     def business_seconds_left(self) -> float: ...
+    @property
+    def reply_state(self) -> str | None: ...  # of its reply on the platform
+    @property
+    def reply_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -367,6 +371,7 @@ def _footer(case: CaseFields, reader: Reader, now: datetime) -> list[str]:
     return [
         f"⏰ <b>{deadline}</b>",
         f"{t('label.assignee', lang)}: {assignee} · {t('label.status', lang)}: {t(f'status.{case.status}', lang)}",
+        *_reply_lines(case, lang),
         f"{t('label.case', lang)} <code>#{case.case_id}</code>",
     ]
 
@@ -409,6 +414,7 @@ def alert_keyboard(case: CaseFields, reader: Reader) -> Keyboard:
         rows.append([button(callbacks.WAIT), button(callbacks.NOT_ACTIONABLE)])
         if reader.is_lead:
             rows.append([button(callbacks.REASSIGN)])
+    rows.extend(_reply_buttons(case, lang))
     url = _link(case.url)
     if url:
         rows.append([Button(t("button.open", lang), url=url)])
@@ -547,6 +553,9 @@ def keyboard_rows(keyboard: Keyboard) -> list[list[dict[str, str]]]:
 def render_notice(payload: Mapping[str, object], case_id: int | None, lang: str) -> str:
     """Notices to leads: a staff member unreachable, a routing note, a broken source."""
     notice = str(payload.get("notice", ""))
+    about_a_reply = render_reply_notice(payload, case_id, lang)
+    if about_a_reply is not None:
+        return about_a_reply
     if notice == "unreachable":
         raw_cases = payload.get("cases")
         cases = ", ".join(f"#{c}" for c in raw_cases) if isinstance(raw_cases, list) and raw_cases else "—"
@@ -580,6 +589,8 @@ def render_outbox(
         return render_reminder(case, reader, now)
     if case is not None and kind == "escalation":
         return render_escalation(case, reader, now)
+    if kind == "reply_approval":
+        return render_approval_request(payload, case.case_id if case else None, reader.lang)
     return Rendered(render_notice(payload, case.case_id if case else None, reader.lang), [])
 
 
@@ -595,3 +606,71 @@ def render_message_text(
     rendered = render_outbox(kind, payload, case, Reader(lang, timezone), now)
     buttons = "  ".join(f"[{b.label}]" for row in rendered.keyboard for b in row)
     return plain_text(rendered.text) + (f"\n{buttons}" if buttons else "")
+
+
+# ------------------------------------------------------------------------------------------- replies
+
+PLATFORM_NAMES = {
+    "googleplay": "Google Play", "appstore": "the App Store", "trustpilot": "Trustpilot",
+    "googlebusiness": "Google reviews", "mastodon": "Mastodon", "bluesky": "Bluesky", "reddit": "Reddit",
+    "hackernews": "Hacker News", "rss": "the feed's site", "schemaorg": "the shop's page",
+}
+REPLY_QUOTE_LIMIT = 3000
+
+
+def platform_name(source_type: str) -> str:
+    return PLATFORM_NAMES.get(source_type, source_type)
+
+
+def reply_quote(text: str) -> str:
+    return f"<blockquote>{user_text(shorten(text, REPLY_QUOTE_LIMIT))}</blockquote>"
+
+
+def _reply_lines(case: CaseFields, lang: str) -> list[str]:
+    """The card's line about its reply on the platform: posting, pending, visible, refused ..."""
+    if case.reply_state not in ("posting", "pending", "posted", "awaiting_approval", "refused", "deleted"):
+        return []
+    return [t(f"card.reply.{case.reply_state}", lang, platform=platform_name(case.source_type))]
+
+
+def _reply_buttons(case: CaseFields, lang: str) -> Keyboard:
+    """Edit and delete for a reply the platform shows."""
+    if case.reply_id is None or case.reply_state not in ("posted", "pending"):
+        return []
+    return [[Button(t("button.rchange", lang), callbacks.encode_callback(callbacks.CHANGE_REPLY, case.reply_id)),
+             Button(t("button.rdelete", lang),
+                    callbacks.encode_callback(callbacks.DELETE_REPLY, case.reply_id))]]
+
+
+def render_approval_request(payload: Mapping[str, object], case_id: int | None, lang: str) -> Rendered:
+    """To a lead: an agent's draft, with Approve, Edit and Reject."""
+    reply_id = int(str(payload.get("reply_id", 0)))
+    text = t("reply.approval_request", lang, author=name_text(str(payload.get("author", "?"))),
+             case_id=case_id or "?", platform=platform_name(str(payload.get("platform", ""))))
+    keyboard: Keyboard = [[
+        Button(t("button.rapprove", lang), callbacks.encode_callback(callbacks.APPROVE_REPLY, reply_id)),
+        Button(t("button.redit", lang), callbacks.encode_callback(callbacks.EDIT_DRAFT, reply_id)),
+        Button(t("button.rreject", lang), callbacks.encode_callback(callbacks.REJECT_REPLY, reply_id)),
+    ]]
+    return Rendered(f"{text}\n{reply_quote(str(payload.get('text', '')))}", keyboard)
+
+
+def render_reply_notice(payload: Mapping[str, object], case_id: int | None, lang: str) -> str | None:
+    """The author told what became of their reply; None for a notice about something else."""
+    notice = str(payload.get("notice", ""))
+    platform = platform_name(str(payload.get("platform", "")))
+    case = case_id or "?"
+    if notice == "reply_posted":
+        key = "notice.reply_pending" if payload.get("state") == "pending" else "notice.reply_posted"
+        return t(key, lang, case_id=case, platform=platform)
+    if notice == "reply_refused":
+        reason = user_text(" ".join(str(payload.get("reason", "")).split()))
+        return "\n".join((t("notice.reply_refused", lang, case_id=case, platform=platform, reason=reason),
+                          reply_quote(str(payload.get("text", ""))), t("reply.draft_kept", lang, case_id=case)))
+    if notice == "reply_approved":
+        key = "notice.reply_approved_edited" if payload.get("edited") else "notice.reply_approved"
+        return t(key, lang, case_id=case, lead=name_text(str(payload.get("lead", "?"))))
+    if notice == "reply_rejected":
+        return "\n".join((t("notice.reply_rejected", lang, case_id=case, lead=name_text(str(payload.get("lead", "?")))),
+                          reply_quote(str(payload.get("text", "")))))
+    return None

@@ -26,7 +26,9 @@ from bot import callbacks, messages
 from bot.callbacks import CallbackData, decode_callback
 from bot.commands import COMMANDS
 from bot.context import BotContext
+from bot.formatting import Keyboard
 from bot.please_look import PleaseLookHandlers
+from bot.replies import ReplyHandlers, Say, template_keyboard
 from review_watch.domain import cases as domain
 from review_watch.domain.permissions import may_do_leads_work
 from review_watch.services import staff_actions
@@ -43,6 +45,7 @@ class Handlers:
     def __init__(self, app: BotContext) -> None:
         self.app = app
         self.please_look = PleaseLookHandlers(app, Handlers.staff)
+        self.replies = ReplyHandlers(app)
 
     async def _in_db(self, work: Callable[[UnitOfWork], T]) -> T:
         def run() -> T:
@@ -130,7 +133,7 @@ class Handlers:
         message = update.effective_message
         assert message is not None and message.text is not None
         reply_text = message.text.split(None, 2)[2]
-        await self._act(update, member, int(args[0]), domain.Reply(domain.ReplyChannel.SENT_OUTSIDE), reply_text)
+        await self.replies.draft(member, self._say(update), int(args[0]), reply_text)
 
     async def resolve(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = self.staff(context)
@@ -260,7 +263,9 @@ class Handlers:
         context.user_data["reply_case"] = data.case_id  # type: ignore[index]
         context.user_data["reply_asked_at"] = now  # type: ignore[index]
         await query.answer()
-        await self._reply(update, messages.text("ask_reply_text", member.locale, case_id=data.case_id))
+        templates = template_keyboard(data.case_id, await self.replies.templates(data.case_id), member.locale)
+        await self._say(update)(messages.text("ask_reply_text", member.locale, case_id=data.case_id),
+                                templates or None)
         return ASKING_REPLY_TEXT
 
     async def reply_text_received(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -268,6 +273,8 @@ class Handlers:
         message = update.effective_message
         assert message is not None and message.text is not None
         user_data: dict[str, Any] = context.user_data if context.user_data is not None else {}
+        if await self._lead_or_posted_edit(member, update, user_data, message.text):
+            return ConversationHandler.END
         case_id = user_data.get("reply_case")
         if not isinstance(case_id, int):
             return ConversationHandler.END
@@ -276,7 +283,11 @@ class Handlers:
             _forget_reply(user_data)  # a text long after the button is more likely a new thought than the reply
             await self._reply(update, messages.text("reply_expired", member.locale, case_id=case_id))
             return ConversationHandler.END
-        user_data["reply_text"] = message.text
+        view = await self.replies.draft(member, self._say(update), case_id, message.text, confirm_outside=False)
+        if view is None or view.posts_to_platform or view.setup_problem:
+            _forget_reply(user_data)  # a platform's draft has its own Post button
+            return ConversationHandler.END
+        user_data["reply_text"], user_data["reply_id"] = message.text, view.reply_id
         await message.reply_text(messages.confirm_reply(case_id, message.text, member.locale),
                                  parse_mode=ParseMode.HTML,
                                  reply_markup=InlineKeyboardMarkup(messages.confirm_keyboard(case_id, member.locale)))
@@ -288,14 +299,72 @@ class Handlers:
         member = self.staff(context)
         data = decode_callback(query.data or "")
         user_data: dict[str, Any] = context.user_data if context.user_data is not None else {}
-        case_id, text = user_data.get("reply_case"), user_data.get("reply_text")
+        reply_id = user_data.get("reply_id")
         _forget_reply(user_data)
         await query.answer()
-        if data is None or data.action != "confirm" or case_id is None or text is None:
+        if data is None or data.action != "confirm" or not isinstance(reply_id, int):
             await self._reply(update, messages.text("reply_cancelled", member.locale))
             return ConversationHandler.END
-        await self._act(update, member, case_id, domain.Reply(domain.ReplyChannel.SENT_OUTSIDE), text)
+        await self.replies.confirm(member, self._say(update), reply_id)
         return ConversationHandler.END
+
+    # Replies to the platform: buttons, a lead's edit, a posted reply's edit ------------------------------
+
+    def _say(self, update: Update) -> Say:
+        chat = update.effective_chat
+        assert chat is not None
+
+        async def say(html: str, keyboard: Keyboard | None) -> None:
+            await context_reply(chat.id, update, html, messages.telegram_keyboard(keyboard) if keyboard else None)
+
+        return say
+
+    async def reply_action(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Post, cancel, approve, reject, delete, or a template chosen outside the Reply conversation."""
+        await self.replies.button(update, context, self.staff(context), self._say(update))
+
+    async def template_chosen(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        if context.user_data is not None:
+            _forget_reply(context.user_data)
+        await self.replies.button(update, context, self.staff(context), self._say(update))
+        return ConversationHandler.END
+
+    async def edit_draft_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """A lead's Edit on an agent's draft: the lead's next text is posted instead, once approved."""
+        return await self._ask_for_text(update, context, "reply_edit", "reply.ask_edit")
+
+    async def change_reply_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """Edit on a posted reply: the next text replaces it on the platform."""
+        return await self._ask_for_text(update, context, "reply_change", "reply.ask_change")
+
+    async def _ask_for_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE, purpose: str,
+                            question: str) -> int:
+        query = update.callback_query
+        assert query is not None
+        member = self.staff(context)
+        data = decode_callback(query.data or "")
+        await query.answer()
+        case_id = await self.replies.case_of(member, self._say(update), data.case_id) if data else None
+        if data is None or case_id is None or context.user_data is None:
+            return ConversationHandler.END
+        _forget_reply(context.user_data)
+        context.user_data[purpose] = data.case_id  # the reply's id
+        await self._reply(update, messages.text(question, member.locale, case_id=case_id))
+        return ASKING_REPLY_TEXT
+
+    async def _lead_or_posted_edit(self, member: StaffView, update: Update, user_data: dict[str, Any],
+                                   text: str) -> bool:
+        """The text asked for by a lead's Edit or a posted reply's Edit; False when it was asked for neither."""
+        lead_edit, posted_edit = user_data.get("reply_edit"), user_data.get("reply_change")
+        if isinstance(lead_edit, int):
+            _forget_reply(user_data)
+            await self.replies.approve(member, self._say(update), lead_edit, text)
+            return True
+        if isinstance(posted_edit, int):
+            _forget_reply(user_data)
+            await self.replies.change_posted(member, self._say(update), posted_edit, text)
+            return True
+        return False
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         member = self.staff(context)
@@ -334,7 +403,7 @@ class Handlers:
 
 
 def _forget_reply(user_data: dict[str, Any]) -> None:
-    for key in ("reply_case", "reply_text", "reply_asked_at"):
+    for key in ("reply_case", "reply_text", "reply_asked_at", "reply_id", "reply_edit", "reply_change"):
         user_data.pop(key, None)
 
 
@@ -352,9 +421,14 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], app: BotCont
     with warnings.catch_warnings():  # per chat on purpose: the conversation spans the card and the confirmation
         warnings.simplefilter("ignore", PTBUserWarning)
         conversation = ConversationHandler(
-            entry_points=[CallbackQueryHandler(handlers.reply_button, pattern=r"^reply:")],
+            entry_points=[CallbackQueryHandler(handlers.reply_button, pattern=r"^reply:"),
+                          CallbackQueryHandler(handlers.edit_draft_button, pattern=rf"^{callbacks.EDIT_DRAFT}:"),
+                          CallbackQueryHandler(handlers.change_reply_button,
+                                               pattern=rf"^{callbacks.CHANGE_REPLY}:")],
             states={
-                ASKING_REPLY_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.reply_text_received)],
+                ASKING_REPLY_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.reply_text_received),
+                                    CallbackQueryHandler(handlers.template_chosen,
+                                                         pattern=rf"^{callbacks.TEMPLATE}:")],
                 CONFIRMING_REPLY: [CallbackQueryHandler(handlers.reply_confirmed, pattern=r"^(confirm|cancel):")],
             },
             fallbacks=[CommandHandler("cancel", handlers.cancel)],
@@ -366,4 +440,6 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], app: BotCont
         application.add_handler(CommandHandler(command.name, getattr(handlers, command.handler)))
     application.add_handler(CallbackQueryHandler(
         handlers.please_look.answer, pattern=rf"^({callbacks.COMPLAINT}|{callbacks.NOT_COMPLAINT}):"))
+    reply_actions = "|".join(sorted(callbacks.REPLY_ACTIONS - {callbacks.EDIT_DRAFT, callbacks.CHANGE_REPLY}))
+    application.add_handler(CallbackQueryHandler(handlers.reply_action, pattern=rf"^({reply_actions}):"))
     application.add_handler(CallbackQueryHandler(handlers.button))

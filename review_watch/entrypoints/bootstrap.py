@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from replies.registry import ConnectorSet, connectors_from_config
 from review_watch.clock import Clock, system_clock
 from review_watch.config import Config
 from review_watch.services.ingest import sync_config
@@ -49,3 +50,8 @@ class App:
             settings.model, threshold=settings.threshold, competitors=settings.competitors,
             precision=settings.precision, unsure_band=settings.unsure_band, weak_languages=settings.weak_languages,
         )
+
+    @cached_property
+    def connectors(self) -> ConnectorSet:
+        """Each source's reply connector, built on first use from its [sources.reply]."""
+        return connectors_from_config(self.config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -146,6 +147,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.directory) if args.directory else None)
 
 
+def cmd_check_credentials(args: argparse.Namespace) -> int:
+    from replies.registry import check_credentials, connectors_from_config
+
+    connectors = connectors_from_config(load_config(resolve_config_path(args.config)))
+    if not connectors.sources():
+        print("no source has reply settings ([sources.reply]): replies are recorded as sent outside")
+        return 0
+    failed = 0
+    for source, ok, detail in asyncio.run(check_credentials(connectors)):
+        print(f"{source}: {'ok, posting as' if ok else 'failed:'} {' '.join(detail.split())}")
+        failed += not ok
+    return 1 if failed else 0
+
+
 def cmd_build_model(args: argparse.Namespace) -> int:
     from sentiment import build_builtin_model
 
@@ -223,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     feedback_export.set_defaults(handler=cmd_feedback_export)
     feedback_export.add_argument("--since", metavar="ISO8601", help="only verdicts given since then")
     feedback_export.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    command("check-credentials", cmd_check_credentials,
+            "try each reply connector's credentials; one line per source")
     demo = command("demo", cmd_demo, "the whole pipeline offline on bundled sample pages")
     demo.add_argument("--directory", help="keep the demo's config and database here")
     build = command("build-model", cmd_build_model, "build the offline builtin sentiment model")

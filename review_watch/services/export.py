@@ -10,13 +10,16 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from review_watch.storage.orm import Case, Mention
+from review_watch.domain.cases import ReplyChannel
+from review_watch.domain.replies import VISIBLE_STATES
+from review_watch.services.views import shown_reply
+from review_watch.storage.orm import Case, Mention, ReplyRow
 from review_watch.storage.unit_of_work import UnitOfWork
 
 EXPORT_FIELDS = (
     "id", "source", "source_type", "external_id", "url", "author", "published_at", "rating", "rating_max",
     "title", "text", "language", "brand", "sentiment", "sentiment_score", "negative", "unsure", "status",
-    "assignee", "deadline",
+    "assignee", "deadline", "reply_state", "reply_channel",
 )
 
 # What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
@@ -62,6 +65,7 @@ def export_rows(uow: UnitOfWork, since: datetime | None = None, batch_size: int 
 
 def _row(mention: Mention) -> dict[str, Any]:
     sentiment, case = mention.sentiment, mention.case
+    reply = shown_reply(case.replies) if case else None
     return {
         "id": mention.id,
         "source": mention.source.name,
@@ -83,4 +87,15 @@ def _row(mention: Mention) -> dict[str, Any]:
         "status": case.status if case else "none",
         "assignee": case.assignee.name if case and case.assignee else None,
         "deadline": _iso(case.deadline_at) if case else None,
+        "reply_state": reply.state if reply else None,
+        "reply_channel": _reply_channel(case, reply),
     }
+
+
+def _reply_channel(case: Case | None, reply: ReplyRow | None) -> str | None:
+    """Where the case's answer is: visible to the customer on the platform, or sent outside Review Watch."""
+    if reply is not None and reply.state in VISIBLE_STATES:
+        return ReplyChannel.VISIBLE_TO_CUSTOMER.value
+    if case is not None and case.answered_at is not None:
+        return ReplyChannel.SENT_OUTSIDE.value
+    return None

@@ -11,8 +11,11 @@ from sqlalchemy.orm import joinedload
 from review_watch.config import Config
 from review_watch.domain.business_time import business_seconds_between
 from review_watch.domain.permissions import Member
-from review_watch.storage.orm import Case, Mention, Staff
+from review_watch.domain.replies import VISIBLE_STATES
+from review_watch.storage.orm import Case, Mention, ReplyRow, Staff
 from review_watch.storage.unit_of_work import UnitOfWork
+
+SHOWN_REPLY_STATES = VISIBLE_STATES | {"posting", "awaiting_approval", "refused", "deleted", "sent_outside"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class CaseView:
     deadline_at: datetime
     business_seconds_left: float  # negative: overdue by that much wall-clock time
     routing_note: str | None
+    reply_state: str | None = None  # its reply on the platform (services/replies): posting, posted ...
+    reply_id: int | None = None
 
 
 def seconds_left(config: Config, deadline_at: datetime, now: datetime) -> float:
@@ -80,6 +85,7 @@ def case_view(uow: UnitOfWork, config: Config, case_id: int, now: datetime) -> C
     if case is None:
         return None
     mention, sentiment = case.mention, case.mention.sentiment
+    shown = shown_reply(case.replies)
     return CaseView(
         case_id=case.id, brand=case.brand, source=mention.source.name, source_type=mention.source.type,
         url=mention.url, author=mention.author.display_name if mention.author else None,
@@ -93,5 +99,12 @@ def case_view(uow: UnitOfWork, config: Config, case_id: int, now: datetime) -> C
         threat=bool(sentiment and sentiment.threat), staff_abuse=bool(sentiment and sentiment.staff_abuse),
         status=case.status, assignee=case.assignee.name if case.assignee else None,
         deadline_at=case.deadline_at, business_seconds_left=seconds_left(config, case.deadline_at, now),
-        routing_note=case.routing_note,
+        routing_note=case.routing_note, reply_state=shown.state if shown else None,
+        reply_id=shown.id if shown else None,
     )
+
+
+def shown_reply(replies: list[ReplyRow]) -> ReplyRow | None:
+    """The reply a case shows: the last one sent or on its way, or refused (its draft kept)."""
+    shown = [reply for reply in replies if reply.state in SHOWN_REPLY_STATES]
+    return shown[-1] if shown else None

@@ -195,6 +195,7 @@ class Case(Base):
     assignee: Mapped[Staff | None] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(
         primaryjoin="Case.id == foreign(CaseEvent.mention_id)", order_by="CaseEvent.id", viewonly=True)
+    replies: Mapped[list[ReplyRow]] = relationship(order_by="ReplyRow.id", viewonly=True)
 
 
 class CaseEvent(Base):
