@@ -13,9 +13,14 @@ from typing import Protocol
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import flag_modified
 
 from review_watch.domain.cases import OPEN_STATUSES
 from review_watch.storage.orm import Case, Invite, Mention, OutboxMessage, SentimentResult, Staff
+
+
+CASE_STATE_COLUMNS = ("status", "deadline_at", "remind_at", "reminded_at", "escalation_level", "next_due_at",
+                      "answered_at", "snoozed_until", "resume_status", "waiting_since", "assignee_id")
 
 
 class Repository(Protocol):
@@ -76,6 +81,10 @@ class Repository(Protocol):
         """Sure negative, first-seen, branded mentions that have no case yet, by id."""
 
     # The outbox, invites
+    def write_together(self, cases: Iterable[Case]) -> None:
+        """Write these cases' state (status, times, escalation, assignee) with one statement at the next flush,
+        rather than one per set of columns that changed."""
+
     def outbox_key_used(self, dedupe_key: str) -> bool:
         """Whether a message with this key was ever queued."""
 
@@ -181,6 +190,12 @@ class SqlAlchemyRepository:
             .where(SentimentResult.negative.is_(True), SentimentResult.unsure.is_(False), Case.id.is_(None),
                    Mention.duplicate_of_id.is_(None), Mention.brand_id.is_not(None))
             .order_by(Mention.id)))
+
+    def write_together(self, cases: Iterable[Case]) -> None:
+        # The ORM batches the UPDATEs of rows whose changed columns are the same: make them the same.
+        for case in cases:
+            for column in CASE_STATE_COLUMNS:
+                flag_modified(case, column)
 
     def outbox_key_used(self, dedupe_key: str) -> bool:
         return self.session.scalar(

@@ -179,6 +179,9 @@ class FakeRepository:
                        and m.id not in with_case and m.duplicate_of_id is None and m.brand_id is not None),
                       key=lambda m: m.id)
 
+    def write_together(self, cases: Iterable[Case]) -> None:
+        pass  # rows in lists are written as they change
+
     def outbox_key_used(self, dedupe_key: str) -> bool:
         return any(m.dedupe_key == dedupe_key for m in self.outbox)
 
