@@ -173,7 +173,9 @@ def confirm(uow: UnitOfWork, config: Config, connectors: ReplyConnectors, reply_
         _event(uow, row, "reply_sent_for_approval", actor.name, now, text=row.text)
         for lead in _leads_of(uow, row.case.brand):
             queue_message(uow, kind="reply_approval", dedupe_key=f"reply-approval:{row.id}:{lead.id}",
-                          staff_id=lead.id, case_id=row.case_id, now=now, payload={"reply_id": row.id})
+                          staff_id=lead.id, case_id=row.case_id, now=now,
+                          payload={"reply_id": row.id, "text": row.text, "author": actor.name,
+                                   "platform": row.case.mention.source.type})
         uow.commit()
         return _view(uow, config, connectors, row)
     _queue_for_posting(uow, row, actor, now)
@@ -486,7 +488,8 @@ def _queue_for_posting(uow: UnitOfWork, row: ReplyRow, actor: Staff, now: dateti
 def _tell_author(uow: UnitOfWork, row: ReplyRow, notice: str, now: datetime, **details: object) -> None:
     queue_message(uow, kind="notice", dedupe_key=f"{notice}:{row.id}:{now.isoformat()}", staff_id=row.author_id,
                   case_id=row.case_id, now=now,
-                  payload={"notice": notice, "reply_id": row.id, "text": row.text, **details})
+                  payload={"notice": notice, "reply_id": row.id, "text": row.text,
+                           "platform": row.case.mention.source.type, **details})
 
 
 def _event(uow: UnitOfWork, row: ReplyRow, kind: str, actor: str, now: datetime, **details: object) -> None:
