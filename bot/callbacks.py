@@ -28,8 +28,13 @@ CHANGE_REPLY = "rchange"  # edit a posted reply
 DELETE_REPLY = "rdelete"
 REPLY_ACTIONS = frozenset({POST_REPLY, CANCEL_REPLY, TEMPLATE, APPROVE_REPLY, EDIT_DRAFT, REJECT_REPLY,
                            CHANGE_REPLY, DELETE_REPLY})
+INCIDENT_ACK = "incack"  # on an incident card; the id is the incident's
+INCIDENT_HOLD = "inchold"  # asks to confirm the holding reply
+INCIDENT_HOLD_CONFIRM = "incholdok"
+INCIDENT_CARDS = "inccards"  # argument "on" or "off": the incident's individual alert cards
+INCIDENT_ACTIONS = frozenset({INCIDENT_ACK, INCIDENT_HOLD, INCIDENT_HOLD_CONFIRM, INCIDENT_CARDS})
 ACTIONS = frozenset({CLAIM, REPLY, RESOLVE, WAIT, NOT_ACTIONABLE, REASSIGN, ASSIGN_TO, CONFIRM, CANCEL, COMPLAINT,
-                     NOT_COMPLAINT}) | REPLY_ACTIONS
+                     NOT_COMPLAINT}) | REPLY_ACTIONS | INCIDENT_ACTIONS
 _CASE_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 

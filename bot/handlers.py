@@ -22,11 +22,12 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import callbacks, messages
+from bot import callbacks, incident_handlers, messages
 from bot.callbacks import CallbackData, decode_callback
 from bot.commands import COMMANDS
 from bot.context import BotContext
 from bot.formatting import Keyboard
+from bot.incident_handlers import IncidentHandlers
 from bot.please_look import PleaseLookHandlers
 from bot.replies import ReplyHandlers, Say, template_keyboard
 from review_watch.domain import cases as domain
@@ -440,6 +441,8 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], app: BotCont
         application.add_handler(CommandHandler(command.name, getattr(handlers, command.handler)))
     application.add_handler(CallbackQueryHandler(
         handlers.please_look.answer, pattern=rf"^({callbacks.COMPLAINT}|{callbacks.NOT_COMPLAINT}):"))
+    application.add_handler(CallbackQueryHandler(IncidentHandlers(app, Handlers.staff).answer,
+                                                 pattern=incident_handlers.PATTERN))
     reply_actions = "|".join(sorted(callbacks.REPLY_ACTIONS - {callbacks.EDIT_DRAFT, callbacks.CHANGE_REPLY}))
     application.add_handler(CallbackQueryHandler(handlers.reply_action, pattern=rf"^({reply_actions}):"))
     application.add_handler(CallbackQueryHandler(handlers.button))

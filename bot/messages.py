@@ -12,12 +12,14 @@ from telegram import InlineKeyboardButton
 from bot import formatting
 from bot.formatting import Keyboard, Reader
 from bot.i18n import languages, t
+from bot.incident_cards import render_incident_card, render_incident_closed
 from bot.please_look import render_please_look
 from review_watch.config import Config
 from review_watch.domain import cases as domain
 from review_watch.domain.permissions import may_do_leads_work
 from review_watch.services.cases import ActionRefused, ActionResult
 from review_watch.services.delivery import Delivery, OutboxView
+from review_watch.services.incidents import INCIDENT_CLOSED
 from review_watch.services.stats import TeamStats
 from review_watch.services.views import CaseView, StaffView
 
@@ -38,6 +40,7 @@ class RenderedMessage:
     case_id: int | None = None
     is_case_card: bool = False  # the alert card, whose message id later edits go to
     edit_message_id: int | None = None
+    incident_card: int | None = None  # an incident card (its incident's id), whose message id its edits go to
 
     @property
     def fingerprint(self) -> str:
@@ -59,6 +62,8 @@ def render_delivery(config: Config, delivery: Delivery, now: datetime) -> Render
     """A due outbox message (services/delivery.take_due) for Telegram."""
     message = delivery.message
     reader = reader_for(config, delivery.reader)
+    if delivery.incident is not None:
+        return _render_incident(message.kind, delivery, reader, now)
     if delivery.edit_message_id is not None:
         assert message.case is not None
         rendered = formatting.render_alert(message.case, reader, now)
@@ -70,6 +75,16 @@ def render_delivery(config: Config, delivery: Delivery, now: datetime) -> Render
     rendered = formatting.render_outbox(message.kind, message.payload, message.case, reader, now)
     return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard), message.case_id,
                            is_case_card=message.kind == "alert")
+
+
+def _render_incident(kind: str, delivery: Delivery, reader: Reader, now: datetime) -> RenderedMessage:
+    assert delivery.incident is not None
+    if kind == INCIDENT_CLOSED:
+        rendered = render_incident_closed(delivery.incident, reader, now)
+        return RenderedMessage(rendered.text, [])
+    rendered = render_incident_card(delivery.incident, reader, now)
+    return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard),
+                           edit_message_id=delivery.edit_message_id, incident_card=delivery.incident.incident_id)
 
 
 def render_for_terminal(config: Config, message: OutboxView, now: datetime) -> str:

@@ -25,6 +25,7 @@ from bot.context import BotContext
 from bot.messages import RenderedMessage, render_delivery
 from review_watch.services import delivery, outbox
 from review_watch.services.cases import mark_unreachable, move_chat, record_alert_message
+from review_watch.services.incidents import record_incident_card
 
 log = logging.getLogger(__name__)
 
@@ -212,12 +213,15 @@ class OutboxSender:
             work(uow, *args)
 
     def _accepted(self, job: _Job, sent: Message) -> None:
-        if job.rendered.is_case_card or job.rendered.edit_message_id is not None:
-            self._shown[(job.chat_id, sent.message_id)] = job.rendered.fingerprint
+        rendered = job.rendered
+        if rendered.is_case_card or rendered.incident_card is not None or rendered.edit_message_id is not None:
+            self._shown[(job.chat_id, sent.message_id)] = rendered.fingerprint
         with self.app.unit_of_work() as uow:
             outbox.mark_sent(uow, job.message_id, sent.message_id, self.app.clock())
-            if job.rendered.is_case_card and job.rendered.case_id is not None:
-                record_alert_message(uow, job.rendered.case_id, job.chat_id, sent.message_id)
+            if rendered.is_case_card and rendered.case_id is not None:
+                record_alert_message(uow, rendered.case_id, job.chat_id, sent.message_id)
+            if rendered.incident_card is not None and rendered.edit_message_id is None and job.staff_id is not None:
+                record_incident_card(uow, rendered.incident_card, job.staff_id, job.chat_id, sent.message_id)
 
     def _unreachable(self, staff_id: int | None) -> None:
         if staff_id is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +31,7 @@ from review_watch.domain.business_time import (
     validate_periods,
 )
 from review_watch.domain.cases import EscalationLevel, ResponsePolicy
+from review_watch.domain.crisis import CrisisSettings
 from review_watch.domain.judgement import Precision
 from review_watch.domain.mentions import REVIEW_SITE_TYPES, SourceType
 from review_watch.domain.replies import fill_template
@@ -311,6 +312,51 @@ class RepliesConfig(_Strict):
                 and (t.language is None or t.language == language)]
 
 
+class CrisisConfig(_Strict):
+    """Crisis detection (domain/crisis.py): durations in seconds."""
+
+    window: float = Field(default=3600.0, gt=0)  # complaints are counted over the last window
+    bucket: float = Field(default=3600.0, gt=0)  # the usual rate is folded one bucket at a time
+    half_life: float = Field(default=7 * 86400.0, gt=0)  # a bucket this old weighs half as much as the newest
+    min_count: int = Field(default=10, ge=1)
+    min_ratio: float = Field(default=3.0, ge=1)
+    p_value: float = Field(default=1e-4, gt=0, lt=1)
+    close_p_value: float = Field(default=0.01, gt=0, lt=1)
+    close_after: float = Field(default=3 * 3600.0, gt=0)
+    max_age: float = Field(default=2 * 86400.0, gt=0)
+    min_history: float = Field(default=86400.0, gt=0)
+    card_interval: float = Field(default=60.0, ge=3)  # the least time between two edits of an incident card
+    holding_reply: dict[str, str] = Field(default_factory=dict)  # language -> the holding reply's text
+    holding_reply_language: str = "en"  # the template for a case in a language that has none
+
+    @field_validator("holding_reply")
+    @classmethod
+    def _templates(cls, value: dict[str, str]) -> dict[str, str]:
+        for code, text in value.items():
+            if not (len(code) == 2 and code.isascii() and code.isalpha() and code.islower()):
+                raise ValueError(f"{code!r} is not an ISO 639-1 language code (expected two lowercase letters)")
+            if not text.strip():
+                raise ValueError(f"the {code} holding reply is empty")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CrisisConfig:
+        if self.p_value > self.close_p_value:
+            raise ValueError(f"p_value ({self.p_value:g}) must not exceed close_p_value ({self.close_p_value:g})")
+        if self.holding_reply and self.holding_reply_language not in self.holding_reply:
+            raise ValueError(f"holding_reply_language {self.holding_reply_language!r} has no template in "
+                             "[crisis.holding_reply]")
+        return self
+
+    @cached_property
+    def settings(self) -> CrisisSettings:
+        return CrisisSettings(
+            window=timedelta(seconds=self.window), bucket=timedelta(seconds=self.bucket),
+            half_life=timedelta(seconds=self.half_life), min_count=self.min_count, min_ratio=self.min_ratio,
+            p_value=self.p_value, close_p_value=self.close_p_value, close_after=timedelta(seconds=self.close_after),
+            max_age=timedelta(seconds=self.max_age), min_history=timedelta(seconds=self.min_history))
+
+
 class Config(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     telegram: TelegramConfig = TelegramConfig()
@@ -321,6 +367,7 @@ class Config(_Strict):
     sources: tuple[SourceConfig, ...] = ()
     staff: tuple[StaffConfig, ...] = ()
     crawl: CrawlConfig = CrawlConfig()
+    crisis: CrisisConfig = CrisisConfig()
     replies: RepliesConfig = RepliesConfig()
 
     @model_validator(mode="after")

@@ -2,7 +2,8 @@
 
 Crawling nodes then need no model, and several workers can share one backlog: on PostgreSQL each claims its
 batch of mentions (FOR UPDATE SKIP LOCKED) and classifies it alongside the others, and the routing, which
-reads everyone's open cases, is done one worker at a time under the triage lock. On SQLite the whole
+reads everyone's open cases, is done one worker at a time under the triage lock, after the crisis check
+(services/incidents.check), so that the cases of a crawl that reveals a spike open on its incident. On SQLite the whole
 triage runs under the file lock, as a crawl's own triage always has.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 from review_watch.domain.judgement import Classifier
 from review_watch.entrypoints.bootstrap import App
+from review_watch.services.incidents import check as check_incidents
 from review_watch.services.triage import TriageFigures, classify_pending, has_unclassified, open_cases
 from review_watch.storage.coordination import Coordination, PostgresCoordination, coordination_for, lock_directory
 
@@ -35,10 +37,12 @@ def triage_backlog(app: App, classifier: Callable[[], Classifier], locks: Coordi
     if isinstance(locks, PostgresCoordination):
         classified, negative = _classify(app, classifier, batch_size)
         with locks.triage_lock(), app.unit_of_work() as uow:
+            check_incidents(uow, app.config, app.clock)
             return TriageFigures(classified, negative, open_cases(uow, app.config, app.clock))
     with locks.triage_lock():
         classified, negative = _classify(app, classifier, batch_size)
         with app.unit_of_work() as uow:
+            check_incidents(uow, app.config, app.clock)
             return TriageFigures(classified, negative, open_cases(uow, app.config, app.clock))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from review_watch.config import Config
 from review_watch.domain.cases import OPEN_STATUSES
 from review_watch.services import outbox
+from review_watch.services.incidents import INCIDENT_EDIT, INCIDENT_KINDS, IncidentView, incident_view
 from review_watch.services.review_queue import UnsureItem, waiting_items
 from review_watch.services.views import CaseView, StaffView, case_view, staff_view
 from review_watch.storage.orm import Case, OutboxMessage, Staff
@@ -28,8 +29,8 @@ NOTHING_LEFT = "nothing left to say (case closed or answered)"
 
 @dataclass(frozen=True)
 class OutboxView:
-    """One queued message: its kind (alert, reminder, escalation, notice, edit, please_look), what it is
-    about, and for whom."""
+    """One queued message: its kind (alert, reminder, escalation, notice, edit, please_look, and the incident
+    kinds: incident, incident_edit, incident_closed), what it is about, and for whom."""
 
     message_id: int
     kind: str
@@ -49,6 +50,7 @@ class Delivery:
     reader: StaffView  # whom it is written for (an edit: the person whose chat holds the card)
     edit_message_id: int | None = None  # an edit: the card's message in that chat
     unsure_items: tuple[UnsureItem, ...] = field(default_factory=tuple)  # please_look: those still waiting
+    incident: IncidentView | None = None  # the incident kinds: the incident as it is now
 
 
 def _view(uow: UnitOfWork, config: Config, message: OutboxMessage, now: datetime) -> OutboxView:
@@ -83,13 +85,17 @@ def take_due(uow: UnitOfWork, config: Config, now: datetime, limit: int, excludi
     that must wait (their messages stay pending). What will never be sent is marked so here."""
     messages = outbox.pending_messages(uow, now, limit, excluding=excluding)
     latest_edit = {m.case_id: m.id for m in messages if m.kind == "edit"}
+    latest_card_edit = {_card_of(m): m.id for m in messages if m.kind == INCIDENT_EDIT}
     deliveries = []
     for message in messages:
         staff = message.staff
         if message.kind == "edit" and latest_edit[message.case_id] != message.id:
             outbox.mark_skipped(uow, message.id, f"superseded by edit {latest_edit[message.case_id]}")
             continue
-        if message.kind == "edit":
+        if message.kind == INCIDENT_EDIT and latest_card_edit[_card_of(message)] != message.id:
+            outbox.mark_skipped(uow, message.id, f"superseded by edit {latest_card_edit[_card_of(message)]}")
+            continue
+        if message.kind in ("edit", INCIDENT_EDIT):
             chat_id = int(message.payload["chat_id"])
         elif staff is None or not staff.active or not staff.reachable:
             outbox.mark_failed(uow, message.id, "no reachable recipient")
@@ -99,7 +105,7 @@ def take_due(uow: UnitOfWork, config: Config, now: datetime, limit: int, excludi
         if chat_id in held_chats:
             continue
         view = _view(uow, config, message, now)
-        delivery = _delivery(uow, view, chat_id)
+        delivery = _delivery(uow, config, view, chat_id)
         if delivery is None:
             outbox.mark_skipped(uow, message.id, NOTHING_LEFT)
             continue
@@ -107,7 +113,17 @@ def take_due(uow: UnitOfWork, config: Config, now: datetime, limit: int, excludi
     return deliveries
 
 
-def _delivery(uow: UnitOfWork, view: OutboxView, chat_id: int) -> Delivery | None:
+def _card_of(message: OutboxMessage) -> tuple[object, object]:
+    return message.payload.get("incident_id"), message.staff_id
+
+
+def _delivery(uow: UnitOfWork, config: Config, view: OutboxView, chat_id: int) -> Delivery | None:
+    if view.kind in INCIDENT_KINDS:
+        incident = incident_view(uow, config, int(view.payload["incident_id"]))
+        if incident is None or view.recipient is None:
+            return None
+        edit_id = int(view.payload["message_id"]) if view.kind == INCIDENT_EDIT else None
+        return Delivery(view, chat_id, view.recipient, edit_message_id=edit_id, incident=incident)
     if not still_relevant(view.kind, view.case):
         return None
     if view.kind == "edit":

@@ -12,6 +12,7 @@ from review_watch.domain import cases as domain
 from review_watch.domain.business_time import is_open
 from review_watch.domain.judgement import Classifier, Judgement, TextToJudge
 from review_watch.domain.routing import RoutingDecision, StaffMember, route
+from review_watch.services.incidents import link_new_case
 from review_watch.services.policy import reschedule
 from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage, SentimentResult
 from review_watch.storage.unit_of_work import AbstractUnitOfWork
@@ -101,7 +102,7 @@ def apply_routing(uow: AbstractUnitOfWork, case: Case, decision: RoutingDecision
     uow.repo.add(CaseEvent(mention_id=case.id, kind="assigned", actor=actor, at=now,
                               details={"assignee": decision.assignee, "reason": decision.reason,
                                        "previous_assignee_id": previous}))
-    if case.assignee_id is not None:
+    if case.assignee_id is not None and not case.alert_withheld:  # withheld: on its incident's running count
         queue_message(uow, kind="alert", dedupe_key=f"alert:{case.id}:{case.assignee_id}",
                       staff_id=case.assignee_id, case_id=case.id, now=now)
     for lead in decision.notify_leads:
@@ -133,6 +134,7 @@ def open_case_for(uow: AbstractUnitOfWork, config: Config, mention: Mention, now
     uow.repo.add(CaseEvent(mention_id=mention.id, kind="opened", actor=actor, at=now,
                               details={"deadline": case.deadline_at.isoformat()}))
     uow.repo.flush()
+    link_new_case(uow, config, case, mention.source.name if mention.source is not None else None, now)
     language = mention.sentiment.language if mention.sentiment else mention.language
     decision = route(case.brand or "", language, staff_members(uow, config, now), open_case_counts(uow),
                      previous_handler(uow, mention.author_id, case.brand, mention.id))

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -105,7 +106,8 @@ class Author(Base):
 
 class Mention(Base):
     __tablename__ = "mentions"
-    __table_args__ = (UniqueConstraint("source_id", "external_id", name="uq_mentions_source_external_id"),)
+    __table_args__ = (UniqueConstraint("source_id", "external_id", name="uq_mentions_source_external_id"),
+                      Index("ix_mentions_arrived_at", "arrived_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     external_id: Mapped[str] = mapped_column(String(300))
@@ -190,6 +192,8 @@ class Case(Base):
     routing_note: Mapped[str | None] = mapped_column(Text)
     alert_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     alert_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)  # services/incidents
+    alert_withheld: Mapped[bool] = mapped_column(Boolean, default=False)  # counted on the incident's card instead
 
     mention: Mapped[Mention] = relationship(back_populates="case")
     assignee: Mapped[Staff | None] = relationship()
@@ -217,7 +221,8 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_pending", "status", "not_before"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(30))  # alert | reminder | escalation | notice | edit | please_look
+    # alert | reminder | escalation | notice | edit | please_look | incident | incident_edit | incident_closed
+    kind: Mapped[str] = mapped_column(String(30))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -304,3 +309,49 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     holder: Mapped[str] = mapped_column(String(300))
     expires_at: Mapped[datetime]
+
+class Incident(Base):
+    """A spike of a brand's complaints (domain/crisis.py), handled as one: its cases, its leads' cards."""
+
+    __tablename__ = "incidents"
+    # At most one open incident per brand, even when a crawl's check and the bot's tick race.
+    __table_args__ = (Index("uq_incidents_open_brand", "brand", unique=True, sqlite_where=text("status = 'open'"),
+                            postgresql_where=text("status = 'open'")),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(200))  # None: the whole brand
+    status: Mapped[str] = mapped_column(String(10))  # open | closed
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    usual_since: Mapped[datetime | None]  # while open: since when the rate has been back to usual
+    count_at_open: Mapped[int] = mapped_column(Integer)  # complaints in the window when it opened
+    usual_at_open: Mapped[float] = mapped_column(Float)  # the usual count for a window that long
+    window_seconds: Mapped[float] = mapped_column(Float)
+    peak_count: Mapped[int] = mapped_column(Integer)
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    individual_cards: Mapped[bool] = mapped_column(Boolean, default=False)  # a lead switched them back on
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_at: Mapped[datetime | None]
+    holding_reply_by: Mapped[str | None] = mapped_column(String(200))
+    holding_reply_at: Mapped[datetime | None]
+
+
+class IncidentCard(Base):
+    """A lead's incident card as delivered: where its edits go."""
+
+    __tablename__ = "incident_cards"
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class CrisisBaseline(Base):
+    """A scope's usual rate of complaints (domain/crisis.Baseline): a brand (source "") or a source of it."""
+
+    __tablename__ = "crisis_baselines"
+    brand: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    raw_rate: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float)
+    through: Mapped[datetime | None]

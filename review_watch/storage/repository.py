@@ -16,8 +16,16 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from review_watch.domain.cases import OPEN_STATUSES
-from review_watch.storage.orm import Case, Invite, Mention, OutboxMessage, SentimentResult, Staff
-
+from review_watch.storage.orm import (
+    Case,
+    Incident,
+    IncidentCard,
+    Invite,
+    Mention,
+    OutboxMessage,
+    SentimentResult,
+    Staff,
+)
 
 CASE_STATE_COLUMNS = ("status", "deadline_at", "remind_at", "reminded_at", "escalation_level", "next_due_at",
                       "answered_at", "snoozed_until", "resume_status", "waiting_since", "assignee_id")
@@ -92,6 +100,18 @@ class Repository(Protocol):
         """Which of these keys were ever queued (one look-up for many)."""
 
     def invite(self, code: str) -> Invite | None: ...
+
+    # Incidents (services/incidents)
+    def open_incident(self, brand: str) -> Incident | None:
+        """The brand's open incident (a brand has at most one)."""
+
+    def incident(self, incident_id: int) -> Incident | None: ...
+
+    def incident_cases(self, incident_id: int) -> list[Case]:
+        """The incident's cases with their mention and its source."""
+
+    def incident_cards(self, incident_id: int) -> list[IncidentCard]:
+        """The leads' delivered cards of the incident."""
 
 
 class SqlAlchemyRepository:
@@ -208,3 +228,18 @@ class SqlAlchemyRepository:
 
     def invite(self, code: str) -> Invite | None:
         return self.session.get(Invite, code)
+
+    def open_incident(self, brand: str) -> Incident | None:
+        return self.session.scalar(select(Incident).where(Incident.brand == brand, Incident.status == "open"))
+
+    def incident(self, incident_id: int) -> Incident | None:
+        return self.session.get(Incident, incident_id)
+
+    def incident_cases(self, incident_id: int) -> list[Case]:
+        return list(self.session.scalars(
+            select(Case).options(joinedload(Case.mention).joinedload(Mention.source))
+            .where(Case.incident_id == incident_id).order_by(Case.id)))
+
+    def incident_cards(self, incident_id: int) -> list[IncidentCard]:
+        return list(self.session.scalars(select(IncidentCard).where(IncidentCard.incident_id == incident_id)
+                                         .order_by(IncidentCard.staff_id)))

@@ -13,6 +13,8 @@ from review_watch.storage.orm import (
     Case,
     CaseEvent,
     FeedbackExample,
+    Incident,
+    IncidentCard,
     Invite,
     Mention,
     OutboxMessage,
@@ -81,13 +83,16 @@ class FakeRepository:
         self.outbox: list[OutboxMessage] = []
         self.invites: list[Invite] = []
         self.feedback: list[FeedbackExample] = []
+        self.incidents: list[Incident] = []
+        self.incident_card_rows: list[IncidentCard] = []
         self.flushes = 0
 
     def _table(self, row: object) -> list[Any]:
         tables: dict[type, list[Any]] = {
             Staff: self.staff_rows, Brand: self.brands, Source: self.sources, Author: self.authors,
             Mention: self.mentions, SentimentResult: self.sentiments, Case: self.cases, CaseEvent: self.events,
-            OutboxMessage: self.outbox, Invite: self.invites, FeedbackExample: self.feedback}
+            OutboxMessage: self.outbox, Invite: self.invites, FeedbackExample: self.feedback,
+            Incident: self.incidents, IncidentCard: self.incident_card_rows}
         if type(row) not in tables:
             raise TypeError(f"the fake repository keeps no {type(row).__name__}")
         return tables[type(row)]
@@ -190,6 +195,18 @@ class FakeRepository:
 
     def invite(self, code: str) -> Invite | None:
         return next((i for i in self.invites if i.code == code), None)
+
+    def open_incident(self, brand: str) -> Incident | None:
+        return next((i for i in self.incidents if i.brand == brand and i.status == "open"), None)
+
+    def incident(self, incident_id: int) -> Incident | None:
+        return next((i for i in self.incidents if i.id == incident_id), None)
+
+    def incident_cases(self, incident_id: int) -> list[Case]:
+        return sorted((c for c in self.cases if c.incident_id == incident_id), key=lambda c: c.id)
+
+    def incident_cards(self, incident_id: int) -> list[IncidentCard]:
+        return sorted((c for c in self.incident_card_rows if c.incident_id == incident_id), key=lambda c: c.staff_id)
 
     # What a test reads back ---------------------------------------------------------------------------
 
