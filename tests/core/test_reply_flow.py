@@ -38,7 +38,7 @@ def play() -> Iterator[GooglePlayStandIn]:
 
 
 def make_app(tmp_path: Path, database_url: str, play: GooglePlayStandIn, approval: str = "none",
-             timeout: float = 5) -> App:
+             timeout: float = 5, templates: str = "") -> App:
     (tmp_path / "key.json").write_text(json.dumps(play.add_account(ACCOUNT, {PACKAGE})))
     sources = (f'\n[[sources]]\nname = "acme-play"\ntype = "googleplay"\n'
                f'url = "https://play.google.com/store/apps/details?id={PACKAGE}"\nbrand = "Acme"\n'
@@ -47,7 +47,7 @@ def make_app(tmp_path: Path, database_url: str, play: GooglePlayStandIn, approva
                '\n[[sources]]\nname = "acme-tp"\ntype = "trustpilot"\nurl = "https://www.trustpilot.com/review/acme.com"\n'
                'brand = "Acme"\n')
     path = write_config(tmp_path, database_url=database_url, sources=sources,
-                        extra=f'\n[replies]\napproval = "{approval}"\n')
+                        extra=f'\n[replies]\napproval = "{approval}"\n{templates}')
     return App(load_config(path), clock=ManualClock(ARRIVAL))
 
 
@@ -204,3 +204,32 @@ async def test_a_source_without_reply_settings_is_recorded_as_sent_outside(tmp_p
     assert not view.posts_to_platform
     assert confirmed(app, view.reply_id).state == "sent_outside"
     assert state(app, case_id)[0] == "replied"
+
+
+async def test_a_template_is_filled_and_a_posted_reply_edited_but_not_deleted(tmp_path: Path, database_url: str,
+                                                                            play: GooglePlayStandIn) -> None:
+    template = ('[[replies.templates]]\nname = "sorry"\nlanguage = "en"\n'
+                'text = "Hi {customer_name}, {agent_name} here: case {case_number} is fixed in 2.1."\n')
+    app = make_app(tmp_path, database_url, play, templates=template)
+    case_id = open_case(app, play, "gp-flow-template")
+    connectors = connectors_from_config(app.config)
+    with app.unit_of_work() as uow:
+        assert replies.templates_for(uow, app.config, case_id) == ["sorry"]
+        view = replies.draft_from_template(uow, app.config, connectors, case_id, staff_id(app, ANNA), "sorry",
+                                           app.clock())
+        with pytest.raises(ReplyProblem) as unknown:
+            replies.draft_from_template(uow, app.config, connectors, case_id, staff_id(app, ANNA), "nope",
+                                        app.clock())
+    assert view.text == f"Hi Kim, Anna here: case {case_id} is fixed in 2.1."
+    assert unknown.value.key == "reply.unknown_template" and unknown.value.values["known"] == "sorry"
+    confirmed(app, view.reply_id)
+    assert await post_due(app) == 1
+    edited = await replies.edit_posted(app.unit_of_work, app.config, connectors, view.reply_id,
+                                       staff_id(app, ANNA), "Fixed in 2.1 - thanks for waiting, Kim.", app.clock)
+    assert edited.text == "Fixed in 2.1 - thanks for waiting, Kim."
+    assert [r["text"] for r in play.replies_to("gp-flow-template")][-1] == "Fixed in 2.1 - thanks for waiting, Kim."
+    with pytest.raises(ReplyProblem) as refused:
+        await replies.delete_posted(app.unit_of_work, app.config, connectors, view.reply_id, staff_id(app, ANNA),
+                                    app.clock)
+    assert refused.value.key == "reply.cannot_delete"
+    assert "reply_edited" in state(app, case_id)[2] and state(app, case_id)[1] == "posted"
