@@ -53,7 +53,8 @@ def child(config_path: str) -> None:
     app = App(load_config(Path(config_path)))
     app.sessions  # noqa: B018 - migrate and sync the config before the clock starts
     started = time.perf_counter()
-    summaries = run_crawl(app.config, app.sessions, app.clock, settings_overrides=UNTHROTTLED)
+    summaries = run_crawl(app.config, app.sessions, app.clock, settings_overrides=UNTHROTTLED,
+                          locks=app.coordination)
     seconds = time.perf_counter() - started
     figures = [s.figures for s in summaries]
     print(json.dumps({

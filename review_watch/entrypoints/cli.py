@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ from review_watch.config import ConfigError, SentimentConfig, load_config, resol
 from review_watch.domain.business_time import deadline
 from review_watch.entrypoints.bootstrap import App
 from review_watch.services.export import export_rows, write_csv
+from review_watch.services.triage import TriageFigures
 from review_watch.storage.database import DatabaseError
 
 
@@ -55,14 +58,42 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
     app = _app(args)
     configure_crawl_logging(args.verbose)
-    summaries, figures = crawl_then_triage(app, args.source)
+    if args.scrapyd is None:
+        summaries, figures = crawl_then_triage(app, args.source)
+    else:
+        from review_watch.entrypoints.scrapyd_crawl import crawl_on_scrapyd, node_urls
+        from review_watch.entrypoints.triage_worker import triage_backlog
+
+        urls = node_urls(args.scrapyd or None, app.config.crawl.scrapyd)
+        summaries = crawl_on_scrapyd(app, app.coordination, urls, resolve_config_path(args.config), args.source)
+        figures = triage_backlog(app, lambda: app.classifier, app.coordination)
     for summary in summaries:
         print(summary.line())
     new = sum(s.figures.new for s in summaries)
     print(f"{new} new mentions stored" if new else "nothing new stored")
-    print(f"{figures.classified} classified, {figures.negative} negative, {figures.cases_opened} cases opened "
-          "and their alerts queued")
+    print(_triage_line(figures))
     return 1 if any(s.figures.failed for s in summaries) else 0
+
+
+def _triage_line(figures: TriageFigures) -> str:
+    return (f"{figures.classified} classified, {figures.negative} negative, {figures.cases_opened} cases opened "
+            "and their alerts queued")
+
+
+def cmd_triage(args: argparse.Namespace) -> int:
+    from review_watch.entrypoints.triage_worker import triage_backlog, triage_loop
+
+    app = _app(args)
+    if not args.loop:
+        print(_triage_line(triage_backlog(app, lambda: app.classifier)))
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    totals = triage_loop(app, lambda: app.classifier, args.interval, stop,
+                         on_round=lambda figures: print(_triage_line(figures), flush=True))
+    print(f"stopped; in all: {_triage_line(totals)}")
+    return 0
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -196,6 +227,8 @@ def _one_line_errors() -> tuple[type[Exception], ...]:
     loaded = sys.modules
     if "sentiment.types" in loaded:
         errors.append(loaded["sentiment.types"].ModelLoadError)
+    if "review_watch.entrypoints.scrapyd_crawl" in loaded:
+        errors.append(loaded["review_watch.entrypoints.scrapyd_crawl"].ScrapydError)
     return tuple(errors)
 
 
@@ -217,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = command("crawl", cmd_crawl, "crawl sources, store, classify, route and queue alerts")
     crawl.add_argument("--source", action="append", default=[], metavar="NAME", help="only this source")
     crawl.add_argument("--verbose", action="store_true", help="Scrapy's own log lines too")
+    crawl.add_argument("--scrapyd", nargs="?", const="", metavar="URL[,URL...]",
+                       help="run each source as a job on these Scrapyd nodes (alone: the config's crawl.scrapyd)")
+    triage_cmd = command("triage", cmd_triage, "classify, route and queue what is stored and not yet judged")
+    triage_cmd.add_argument("--loop", action="store_true", help="keep triaging what arrives, until stopped")
+    triage_cmd.add_argument("--interval", type=float, default=10.0, metavar="SECONDS",
+                            help="with --loop: seconds between rounds (default 10)")
     classify = command("classify", cmd_classify, "label JSON lines of texts with sentiment")
     classify.add_argument("--input", metavar="F")
     classify.add_argument("--output", metavar="F")

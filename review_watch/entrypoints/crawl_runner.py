@@ -3,19 +3,14 @@ triages what they stored."""
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import logging
 import shutil
 import sys
-import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -30,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from review_watch.clock import Clock
 from review_watch.config import Config, ConfigError, SourceConfig
 from review_watch.entrypoints.bootstrap import App
+from review_watch.entrypoints.triage_worker import triage_backlog
 from review_watch.services.health import check_source_health
 from review_watch.services.ingest import (
     SourceRunFigures,
@@ -37,10 +33,12 @@ from review_watch.services.ingest import (
     record_source_run,
     start_source_run,
 )
-from review_watch.services.triage import TriageFigures, triage
+from review_watch.services.triage import TriageFigures
+from review_watch.storage.coordination import Coordination
 from review_watch.storage.unit_of_work import UnitOfWork
 from spiders import settings as spider_settings
 from spiders.from_config import config_settings, spider_arguments
+from spiders.run_record import run_figures
 from spiders.spiders.base import failure_reason
 
 log = logging.getLogger(__name__)
@@ -64,53 +62,13 @@ class SourceSummary:
                 f"{f.parse_failures + f.fetch_failures} failed, {f.pages} pages — {status}")
 
 
-def _lock_dir(config: Config) -> Path:
-    if config.crawl.lock_file:
-        return Path(config.crawl.lock_file)
-    digest = hashlib.sha256(config.database.url.encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"review-watch-locks-{digest}"
-
-
-@contextmanager
-def source_locks(config: Config, names: Sequence[str]) -> Iterator[tuple[list[str], list[str]]]:
-    """Take a non-blocking lock per source; yields (locked, busy). Locks die with the process."""
-    directory = _lock_dir(config)
-    directory.mkdir(parents=True, exist_ok=True)
-    locked: list[str] = []
-    busy: list[str] = []
-    with ExitStack() as stack:
-        for name in names:
-            handle: IO[str] = stack.enter_context(open(directory / f"{name}.lock", "w"))  # noqa: SIM115
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                busy.append(name)
-                continue
-            locked.append(name)
-        yield locked, busy
-
-
-@contextmanager
-def triage_lock(config: Config) -> Iterator[None]:
-    """One triage at a time per database: two overlapping crawls must not classify the same mentions at once.
-
-    Waits for the other run's triage to end (it is short), unlike the per-source locks.
-    """
-    directory = _lock_dir(config)
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "triage.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
 def crawl_then_triage(app: App, source_names: Sequence[str] = (), settings_overrides: dict[str, Any] | None = None,
                       ) -> tuple[list[SourceSummary], TriageFigures]:
     """Crawl the sources (all enabled ones when none are named), then judge what is new, open cases and queue
     their alerts: `review-watch crawl`, the crawls of `run` and the demo."""
-    summaries = run_crawl(app.config, app.sessions, app.clock, source_names, settings_overrides)
-    with triage_lock(app.config), app.unit_of_work() as uow:
-        figures = triage(uow, app.config, lambda: app.classifier, app.clock)
-    return summaries, figures
+    summaries = run_crawl(app.config, app.sessions, app.clock, source_names, settings_overrides,
+                          locks=app.coordination)
+    return summaries, triage_backlog(app, lambda: app.classifier, app.coordination)
 
 
 def _crawler_settings(config: Config, overrides: dict[str, Any] | None) -> Settings:
@@ -122,41 +80,16 @@ def _crawler_settings(config: Config, overrides: dict[str, Any] | None) -> Setti
     return settings
 
 
-def _figures(crawler: Crawler, budget: float) -> SourceRunFigures:
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    figures = SourceRunFigures(
-        pages=int(stats.get("review_watch/pages", 0)), items=int(stats.get("review_watch/items", 0)),
-        new=int(stats.get(f"review_watch/{StoreOutcome.NEW.value}", 0)),
-        duplicates=int(stats.get(f"review_watch/{StoreOutcome.DUPLICATE.value}", 0)),
-        updated=int(stats.get(f"review_watch/{StoreOutcome.UPDATED.value}", 0)),
-        parse_failures=int(stats.get("review_watch/parse_failures", 0)),
-        fetch_failures=int(stats.get("review_watch/fetch_failures", 0)),
-        reached_the_end=stats.get("finish_reason") == "finished",
-    )
-    reason = stats.get("review_watch/failure_reason")
-    finish_reason = stats.get("finish_reason")
-    # Not log_count/ERROR: Scrapy counts every crawler's log lines in each crawler's stats.
-    if finish_reason == "closespider_timeout":
-        reason = f"stopped at the crawl's time budget ({budget:g} s){'; ' + reason if reason else ''}"
-    elif finish_reason == "shutdown":
-        reason = reason or "interrupted"
-    elif stats.get("spider_exceptions/count"):
-        reason = reason or "errors while crawling (see the log)"
-    if reason is None and (figures.parse_failures or figures.fetch_failures):
-        reason = f"{figures.parse_failures} unparsable pages, {figures.fetch_failures} failed fetches"
-    figures.failure_reason = reason
-    return figures
-
-
 def run_crawl(config: Config, sessions: sessionmaker[Session], clock: Clock, source_names: Sequence[str] = (),
-              settings_overrides: dict[str, Any] | None = None) -> list[SourceSummary]:
-    """Crawl the named sources (all enabled ones when none), store what they find, record their health."""
+              settings_overrides: dict[str, Any] | None = None, *, locks: Coordination) -> list[SourceSummary]:
+    """Crawl the named sources (all enabled ones when none), store what they find, record their health. A
+    source another run is crawling (`locks`: on PostgreSQL, on any machine) is skipped."""
     sources: list[SourceConfig] = (
         [config.source(n) for n in source_names] if source_names else [s for s in config.sources if s.enabled])
     if not sources:
         raise ConfigError("no sources to crawl: add a [[sources]] table to the config")
     summaries: list[SourceSummary] = []
-    with source_locks(config, [s.name for s in sources]) as (locked, busy):
+    with locks.source_locks([s.name for s in sources]) as (locked, busy):
         summaries += [SourceSummary(n, SourceRunFigures(), LOCKED_REASON) for n in busy]
         for name in busy:
             log.warning("%s: skipped: %s", name, LOCKED_REASON)
@@ -183,7 +116,7 @@ def _record_runs(config: Config, sessions: sessionmaker[Session], clock: Clock,
     summaries = []
     with UnitOfWork(sessions) as uow:
         for source, crawler in crawlers:
-            figures = _figures(crawler, config.crawl.time_budget)
+            figures = run_figures(crawler.stats.get_stats() if crawler.stats else {}, config.crawl.time_budget)
             record_source_run(uow, source.name, started_at, figures, clock)
             summaries.append(SourceSummary(source.name, figures))
         check_source_health(uow, config, clock)

@@ -17,22 +17,18 @@ from review_watch.domain.judgement import Classifier
 from review_watch.entrypoints.bootstrap import App
 from review_watch.services.incidents import check as check_incidents
 from review_watch.services.triage import TriageFigures, classify_pending, has_unclassified, open_cases
-from review_watch.storage.coordination import Coordination, PostgresCoordination, coordination_for, lock_directory
+from review_watch.storage.coordination import Coordination, PostgresCoordination
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64  # mentions one worker claims and classifies per transaction
 
 
-def coordination(app: App) -> Coordination:
-    return coordination_for(app.engine, lock_directory(app.config.database.url, app.config.crawl.lock_file))
-
-
 def triage_backlog(app: App, classifier: Callable[[], Classifier], locks: Coordination | None = None,
                    batch_size: int = BATCH_SIZE) -> TriageFigures:
     """Judge every stored mention that has no judgement (loading the model only when one has none), then open,
     route and queue the cases of the negative ones. Returns this worker's share."""
-    locks = locks or coordination(app)
+    locks = locks or app.coordination
     app.sessions  # noqa: B018 - migrates and syncs the config before any lock is taken
     if isinstance(locks, PostgresCoordination):
         classified, negative = _classify(app, classifier, batch_size)
@@ -56,7 +52,7 @@ def _classify(app: App, classifier: Callable[[], Classifier], batch_size: int) -
 def triage_loop(app: App, classifier: Callable[[], Classifier], interval: float, stop: threading.Event,
                 on_round: Callable[[TriageFigures], None] = lambda _: None) -> TriageFigures:
     """Triage the backlog every `interval` seconds until `stop` is set; returns the totals."""
-    locks = coordination(app)
+    locks = app.coordination
     classified = negative = opened = 0
     while not stop.is_set():
         figures = triage_backlog(app, classifier, locks)

@@ -46,6 +46,9 @@ class Coordination(Protocol):
     def triage_lock(self) -> AbstractContextManager[None]:
         """One triage (the routing part) at a time; waits for the other."""
 
+    def setup_lock(self) -> AbstractContextManager[None]:
+        """One process at a time migrates the database and makes it match the config; waits for the other."""
+
     def lease(self, name: str, seconds: float) -> Lease: ...
 
 
@@ -92,6 +95,10 @@ class FileCoordination:
         with open(self.directory / "triage.lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
+
+    @contextmanager
+    def setup_lock(self) -> Iterator[None]:
+        yield  # one machine: SQLite's own write lock orders the processes
 
     def lease(self, name: str, seconds: float) -> FileLease:
         return FileLease(self.directory / f"{name}.lease", seconds)
@@ -169,8 +176,18 @@ class PostgresCoordination:
 
     @contextmanager
     def triage_lock(self) -> Iterator[None]:
+        with self._waiting_lock("triage"):
+            yield
+
+    @contextmanager
+    def setup_lock(self) -> Iterator[None]:
+        with self._waiting_lock("setup"):
+            yield
+
+    @contextmanager
+    def _waiting_lock(self, name: str) -> Iterator[None]:
         with self._connection() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _advisory_key("triage")})
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _advisory_key(name)})
             yield
 
     def lease(self, name: str, seconds: float) -> PostgresLease:

@@ -14,6 +14,7 @@ from review_watch.entrypoints.bootstrap import App
 from review_watch.services.ingest import store_mention
 from review_watch.storage.orm import Case, OutboxMessage, SentimentResult
 from tests.conftest import REPO
+from tests.support.cli import review_watch
 from tests.support.configs import source_block, write_config
 
 # A worker as `review-watch triage` runs it, with the suite's keyword classifier in place of the model: it
@@ -93,3 +94,14 @@ def test_two_workers_judge_a_backlog_of_500_each_exactly_once(database_url: str,
     assert len(alerts) == len(set(alerts)) == 100
     app.engine.dispose()
 
+
+
+def test_review_watch_triage_judges_what_is_stored(tmp_path: Path) -> None:
+    config = write_config(tmp_path, database_url=f"sqlite:///{tmp_path / 'rw.db'}",
+                          sources=source_block("acme-trustpilot", "trustpilot", "http://127.0.0.1:9/acme"))
+    app = App(load_config(config))
+    store_backlog(app, 10)
+    first = review_watch("triage", config=config)
+    assert "10 classified" in first.stdout, first.stdout
+    again = review_watch("triage", config=config)
+    assert "0 classified" in again.stdout and "0 cases opened" in again.stdout, again.stdout
