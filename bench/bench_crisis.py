@@ -2,8 +2,9 @@
 history for 50 brands (a million mentions by default).
 
 For each backend (SQLite always; PostgreSQL when a server URL is given or REVIEW_WATCH_TEST_POSTGRES_URL is
-set), a fresh database is filled with bulk inserts (SQLAlchemy core, 10,000 rows a statement): 50 brands with
-two sources each, a year of mentions (a daily rhythm, 30% judged negative) and their sentiment results. Then:
+set), a fresh database is filled in bulk (SQLAlchemy core inserts of 10,000 rows; COPY on PostgreSQL): 50
+brands with two sources each, a year of mentions (a daily rhythm, 30% judged negative) and their sentiment
+results. Then:
 
 - the first check, which learns every scope's usual rate from four half-lives of history (once per database);
 - the check after a crawl, as the median and the worst of --crawls crawls: each stores 15 minutes' worth of new
@@ -18,6 +19,7 @@ two sources each, a year of mentions (a daily rhythm, 30% judged negative) and t
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
@@ -25,13 +27,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench_scheduler import postgres_database
 from machine import describe_machine
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Engine, delete, func, insert, select, text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -98,9 +101,27 @@ class Seeder:
                     "mention_id": mention_id, "label": "negative" if negative else "positive", "score": 0.9,
                     "negative": negative, "language": "en", "model": "bench", "classified_at": arrived,
                     "churn_intent": False, "threat": False, "staff_abuse": False, "unsure": False})
+            if engine.dialect.name == "postgresql":
+                _copy(engine, "mentions", mentions)
+                _copy(engine, "sentiment_results", sentiments)
+                continue
             with engine.begin() as connection:
                 connection.execute(insert(Mention), mentions)
                 connection.execute(insert(SentimentResult), sentiments)
+
+
+def _copy(engine: Engine, table: str, rows: Sequence[Mapping[str, object]]) -> None:
+    """PostgreSQL's COPY: many times faster than INSERT for a year of history."""
+    columns = list(rows[0])
+    connection = engine.raw_connection()
+    try:
+        with connection.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in row.values()])
+        connection.commit()
+    finally:
+        connection.close()
 
 
 @dataclass(frozen=True)

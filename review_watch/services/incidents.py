@@ -200,7 +200,9 @@ def check(uow: UnitOfWork, config: Config, clock: Clock, words: StopWords | None
     figures = CheckFigures()
     until = fold_until(now, settings)
     lookback = bucket_start(until - LOOKBACK_HALF_LIVES * settings.half_life, settings.bucket)
-    stored = {(row.brand, row.source): row for row in uow.session.scalars(select(CrisisBaseline))}
+    stored = {(brand, source): Baseline(raw, weight, through) for brand, source, raw, weight, through in
+              uow.session.execute(select(CrisisBaseline.brand, CrisisBaseline.source, CrisisBaseline.raw_rate,
+                                         CrisisBaseline.weight, CrisisBaseline.through))}
     brands = list(uow.session.scalars(select(Brand.name).order_by(Brand.name)))
     starts = [row.through or lookback for row in stored.values()]
     starts += [lookback for brand in brands if (brand, WHOLE_BRAND) not in stored]
@@ -220,20 +222,21 @@ def check(uow: UnitOfWork, config: Config, clock: Clock, words: StopWords | None
     incidents = {row.brand: row for row in open_incidents(uow)}
     keys = set(stored) | {(brand, WHOLE_BRAND) for brand in brands} | set(buckets) | set(in_window)
     baselines: dict[tuple[str, str], Baseline] = {}
+    changed: list[dict[str, Any]] = []
     for key in sorted(keys):
-        row = stored.get(key)
-        if row is not None:
-            start = Baseline(row.raw_rate, row.weight, row.through)
-        else:  # a new scope: learnt from the lookback when it was read, else from its first complaint on
-            start = Baseline(through=lookback if read_from <= lookback else None)
+        # a new scope is learnt from the lookback when it was read, else from its first complaint on
+        start = stored.get(key) or Baseline(through=lookback if read_from <= lookback else None)
         counts = {b: n for b, n in buckets.get(key, {}).items() if start.through is None or b >= start.through}
         baseline = fold(start, counts, until, settings, skip=key[0] in incidents)
         baselines[key] = baseline
-        if row is None:
+        if key not in stored:
             uow.session.add(CrisisBaseline(brand=key[0], source=key[1], raw_rate=baseline.raw_rate,
                                            weight=baseline.weight, through=baseline.through))
-        elif (row.raw_rate, row.weight, row.through) != (baseline.raw_rate, baseline.weight, baseline.through):
-            row.raw_rate, row.weight, row.through = baseline.raw_rate, baseline.weight, baseline.through
+        elif baseline != start:
+            changed.append({"brand": key[0], "source": key[1], "raw_rate": baseline.raw_rate,
+                            "weight": baseline.weight, "through": baseline.through})
+    if changed:  # one statement for all (once a bucket a check folds every scope's)
+        uow.session.execute(update(CrisisBaseline), changed)
 
     try:
         for brand in sorted({key[0] for key in keys}):
