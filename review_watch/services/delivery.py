@@ -13,16 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from review_watch.config import Config
 from review_watch.domain.cases import OPEN_STATUSES
 from review_watch.services import outbox
 from review_watch.services.incidents import INCIDENT_EDIT, INCIDENT_KINDS, IncidentView, incident_view
 from review_watch.services.review_queue import UnsureItem, waiting_items
 from review_watch.services.views import CaseView, StaffView, case_view, staff_view
-from review_watch.storage.orm import Case, OutboxMessage, Staff
-from review_watch.storage.unit_of_work import UnitOfWork
+from review_watch.storage.orm import OutboxMessage
+from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
 NOTHING_LEFT = "nothing left to say (case closed or answered)"
 
@@ -53,14 +51,14 @@ class Delivery:
     incident: IncidentView | None = None  # the incident kinds: the incident as it is now
 
 
-def _view(uow: UnitOfWork, config: Config, message: OutboxMessage, now: datetime) -> OutboxView:
+def _view(uow: AbstractUnitOfWork, config: Config, message: OutboxMessage, now: datetime) -> OutboxView:
     return OutboxView(
         message_id=message.id, kind=message.kind, payload=dict(message.payload or {}), attempts=message.attempts,
         case_id=message.case_id, recipient=staff_view(message.staff) if message.staff is not None else None,
         case=case_view(uow, config, message.case_id, now) if message.case_id is not None else None)
 
 
-def pending(uow: UnitOfWork, config: Config, now: datetime, limit: int = 100) -> list[OutboxView]:
+def pending(uow: AbstractUnitOfWork, config: Config, now: datetime, limit: int = 100) -> list[OutboxView]:
     """The messages due now, oldest first, as they are (for `review-watch demo`)."""
     return [_view(uow, config, message, now) for message in outbox.pending_messages(uow, now, limit)]
 
@@ -74,12 +72,7 @@ def still_relevant(kind: str, case: CaseView | None) -> bool:
     return True
 
 
-def _card_reader(uow: UnitOfWork, chat_id: int) -> Staff | None:
-    return uow.session.scalar(select(Staff).where((Staff.chat_id == chat_id) | (Staff.telegram_id == chat_id))
-                              .limit(1))
-
-
-def take_due(uow: UnitOfWork, config: Config, now: datetime, limit: int, excluding: Collection[int] = (),
+def take_due(uow: AbstractUnitOfWork, config: Config, now: datetime, limit: int, excluding: Collection[int] = (),
              held_chats: Collection[int] = ()) -> list[Delivery]:
     """The messages to send now, oldest first; `excluding`: ids the sender has in hand; `held_chats`: chats
     that must wait (their messages stay pending). What will never be sent is marked so here."""
@@ -117,7 +110,7 @@ def _card_of(message: OutboxMessage) -> tuple[object, object]:
     return message.payload.get("incident_id"), message.staff_id
 
 
-def _delivery(uow: UnitOfWork, config: Config, view: OutboxView, chat_id: int) -> Delivery | None:
+def _delivery(uow: AbstractUnitOfWork, config: Config, view: OutboxView, chat_id: int) -> Delivery | None:
     if view.kind in INCIDENT_KINDS:
         incident = incident_view(uow, config, int(view.payload["incident_id"]))
         if incident is None or view.recipient is None:
@@ -127,10 +120,10 @@ def _delivery(uow: UnitOfWork, config: Config, view: OutboxView, chat_id: int) -
     if not still_relevant(view.kind, view.case):
         return None
     if view.kind == "edit":
-        case = uow.session.get(Case, view.case_id)
+        case = uow.repo.case(view.case_id) if view.case_id is not None else None
         if case is None or case.alert_message_id is None or case.alert_chat_id is None:
             return None
-        reader = _card_reader(uow, case.alert_chat_id)
+        reader = uow.repo.staff_by_chat(case.alert_chat_id)
         if reader is None:
             return None
         return Delivery(view, chat_id, staff_view(reader), edit_message_id=case.alert_message_id)

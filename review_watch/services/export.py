@@ -7,14 +7,11 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
 from review_watch.domain.cases import ReplyChannel
 from review_watch.domain.replies import VISIBLE_STATES
 from review_watch.services.views import shown_reply
 from review_watch.storage.orm import Case, Mention, ReplyRow
-from review_watch.storage.unit_of_work import UnitOfWork
+from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
 EXPORT_FIELDS = (
     "id", "source", "source_type", "external_id", "url", "author", "published_at", "rating", "rating_max",
@@ -46,16 +43,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def export_rows(uow: UnitOfWork, since: datetime | None = None, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
-    query = (select(Mention).options(joinedload(Mention.source), joinedload(Mention.brand),
-                                     joinedload(Mention.author), joinedload(Mention.sentiment),
-                                     joinedload(Mention.case).joinedload(Case.assignee))
-             .order_by(Mention.id))
-    if since is not None:
-        query = query.where(Mention.arrived_at >= since)
+def export_rows(uow: AbstractUnitOfWork, since: datetime | None = None, batch_size: int = 1000
+                ) -> Iterator[dict[str, Any]]:
     last_id = 0
     while True:
-        batch = list(uow.session.scalars(query.where(Mention.id > last_id).limit(batch_size)).unique())
+        batch = uow.repo.mentions_after(last_id, since, batch_size)
         if not batch:
             return
         for mention in batch:

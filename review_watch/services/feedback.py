@@ -6,11 +6,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
 from review_watch.storage.orm import FeedbackExample, Mention
-from review_watch.storage.unit_of_work import AbstractUnitOfWork, UnitOfWork
+from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
 FALSE_ALARM = "false_alarm"  # "not actionable" pressed on an alert
 UNSURE_ANSWER = "unsure_answer"  # a lead's "complaint" / "not a complaint" on the "please look" list
@@ -42,16 +39,12 @@ def record_false_alarm(uow: AbstractUnitOfWork, mention_id: int, actor: str, now
         record_example(uow, mention, FALSE_ALARM, label, actor, now)
 
 
-def training_lines(uow: UnitOfWork, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+def training_lines(uow: AbstractUnitOfWork, since: datetime | None = None) -> Iterator[dict[str, Any]]:
     """One line per mention in the format of sentiment/data/train.jsonl, with "source": "feedback" and the
     mention's id and url (so an evaluation can leave out what came from its own sets). Where staff spoke
     about a mention more than once, the latest verdict is the one that counts."""
-    query = (select(FeedbackExample).options(joinedload(FeedbackExample.mention))
-             .order_by(FeedbackExample.created_at, FeedbackExample.id))
-    if since is not None:
-        query = query.where(FeedbackExample.created_at >= since)
     latest: dict[int, FeedbackExample] = {}
-    for example in uow.session.scalars(query):
+    for example in uow.repo.feedback_examples(since):
         latest.pop(example.mention_id, None)  # re-inserted: the line goes where its latest verdict is
         latest[example.mention_id] = example
     for example in latest.values():

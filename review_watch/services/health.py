@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from review_watch.clock import Clock
 from review_watch.config import Config
 from review_watch.domain.permissions import is_lead
 from review_watch.services.triage import queue_message
-from review_watch.storage.orm import Source, SourceRun, Staff
-from review_watch.storage.unit_of_work import UnitOfWork
+from review_watch.storage.orm import SourceRun
+from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
 RECENT_RUNS = 5
 
@@ -24,15 +22,13 @@ def _parse_failures_jumped(runs: list[SourceRun]) -> bool:
     return newest.parse_failures >= max(1, 2 * usual + 1) and newest.parse_failures >= newest.items
 
 
-def check_source_health(uow: UnitOfWork, config: Config, clock: Clock) -> list[str]:
+def check_source_health(uow: AbstractUnitOfWork, config: Config, clock: Clock) -> list[str]:
     """Queue a "source may be broken" notice to the leads for each source that looks broken."""
     now = clock()
-    leads = [member for member in uow.session.scalars(
-        select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)) if is_lead(member.role)]
+    leads = [member for member in uow.repo.active_staff() if is_lead(member.role)]
     broken = []
-    for source in uow.session.scalars(select(Source).order_by(Source.name)):
-        runs = list(uow.session.scalars(select(SourceRun).where(SourceRun.source_id == source.id)
-                                        .order_by(SourceRun.id.desc()).limit(RECENT_RUNS)))
+    for source in uow.repo.all_sources():
+        runs = uow.repo.recent_runs(source.id, RECENT_RUNS)
         if not runs:
             continue
         if source.empty_runs_in_a_row >= config.crawl.broken_after_empty_runs:

@@ -9,13 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import select
-
 from review_watch.clock import Clock
 from review_watch.config import Config
 from review_watch.domain.mentions import MentionItem
 from review_watch.storage.orm import Author, Brand, CaseEvent, Mention, Source, SourceRun, Staff
-from review_watch.storage.unit_of_work import UnitOfWork
+from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
 
 class StoreOutcome(Enum):
@@ -30,24 +28,24 @@ def content_hash(title: str | None, text: str) -> str:
     return hashlib.sha256(re.sub(r"\s+", " ", folded).strip().encode()).hexdigest()
 
 
-def sync_config(uow: UnitOfWork, config: Config) -> None:
+def sync_config(uow: AbstractUnitOfWork, config: Config) -> None:
     """Make brands, sources and staff in the database match the config."""
-    session = uow.session
-    brands = {b.name: b for b in session.scalars(select(Brand))}
+    repo = uow.repo
+    brands = {b.name: b for b in repo.all_brands()}
     for brand_config in config.brands:
         if brand_config.name not in brands:
             brands[brand_config.name] = Brand(name=brand_config.name)
-            session.add(brands[brand_config.name])
-    session.flush()
-    sources = {s.name: s for s in session.scalars(select(Source))}
+            repo.add(brands[brand_config.name])
+    repo.flush()
+    sources = {s.name: s for s in repo.all_sources()}
     for source_config in config.sources:
         source = sources.get(source_config.name) or Source(name=source_config.name, empty_runs_in_a_row=0,
                                                            broken_alert_sent=False)
         source.type = source_config.type
         source.url = source_config.url
         source.brand_id = brands[source_config.brand].id if source_config.brand else None
-        session.add(source)
-    staff = {s.name: s for s in session.scalars(select(Staff))}
+        repo.add(source)
+    staff = {s.name: s for s in repo.all_staff()}
     configured = set()
     for member_config in config.staff:
         configured.add(member_config.name)
@@ -60,7 +58,7 @@ def sync_config(uow: UnitOfWork, config: Config) -> None:
         member.calendar = member_config.calendar
         member.locale = member_config.locale
         member.active = True
-        session.add(member)
+        repo.add(member)
     for name, member in staff.items():
         if name not in configured and not member.invited:
             member.active = False
@@ -73,27 +71,26 @@ class StoredMention:
     mention_id: int
 
 
-def _author(uow: UnitOfWork, item: MentionItem) -> Author | None:
+def _author(uow: AbstractUnitOfWork, item: MentionItem) -> Author | None:
     key = item.author_id or item.author
     if not key:
         return None
-    author = uow.session.scalar(select(Author).where(Author.platform == item.source_type, Author.key == key))
+    author = uow.repo.author(item.source_type, key)
     if author is None:
         author = Author(platform=item.source_type, key=key, display_name=item.author)
-        uow.session.add(author)
-        uow.session.flush()
+        uow.repo.add(author)
+        uow.repo.flush()
     return author
 
 
-def store_mention(uow: UnitOfWork, item: MentionItem, brand: str | None, clock: Clock) -> StoredMention:
+def store_mention(uow: AbstractUnitOfWork, item: MentionItem, brand: str | None, clock: Clock) -> StoredMention:
     """Store one item in its own transaction: new, an unchanged duplicate, or an edit of a stored one."""
-    session = uow.session
-    source = session.scalar(select(Source).where(Source.name == item.source))
+    repo = uow.repo
+    source = repo.source_named(item.source)
     if source is None:
         raise LookupError(f"source {item.source!r} is not in the database; sync the config first")
     digest = content_hash(item.title, item.text)
-    existing = session.scalar(select(Mention).where(Mention.source_id == source.id,
-                                                    Mention.external_id == item.external_id))
+    existing = repo.mention_from(source.id, item.external_id)
     now = clock()
     if existing is not None:
         unchanged = existing.content_hash == digest and existing.rating == item.rating
@@ -105,8 +102,8 @@ def store_mention(uow: UnitOfWork, item: MentionItem, brand: str | None, clock: 
         if existing.sentiment is not None:
             # Judged again at the next triage: a 5-star review edited into a complaint opens a case.
             details["old_label"] = existing.sentiment.label
-            session.delete(existing.sentiment)
-        session.add(CaseEvent(mention_id=existing.id, kind="edited", actor=f"source:{item.source}", at=now,
+            repo.remove_judgement(existing)
+        repo.add(CaseEvent(mention_id=existing.id, kind="edited", actor=f"source:{item.source}", at=now,
                               details=details))
         existing.title, existing.text, existing.rating = item.title, item.text, item.rating
         existing.published_at = item.published_at or existing.published_at
@@ -116,31 +113,31 @@ def store_mention(uow: UnitOfWork, item: MentionItem, brand: str | None, clock: 
         existing.edit_count += 1
         uow.commit()
         return StoredMention(StoreOutcome.UPDATED, existing.id)
-    brand_id = session.scalar(select(Brand.id).where(Brand.name == brand)) if brand else None
-    cross_post = session.scalar(select(Mention.id).where(Mention.content_hash == digest,
-                                                         Mention.brand_id == brand_id).limit(1))
+    brand_row = repo.brand_named(brand) if brand else None
+    brand_id = brand_row.id if brand_row is not None else None
+    cross_post = repo.first_with_content(digest, brand_id)
     mention = Mention(
         source_id=source.id, external_id=item.external_id, brand_id=brand_id, author=_author(uow, item),
         url=item.url, published_at=item.published_at, rating=item.rating, rating_max=item.rating_max,
         title=item.title, text=item.text, language=item.language, content_hash=digest,
         duplicate_of_id=cross_post, raw=item.raw, arrived_at=now, edit_count=0,
     )
-    session.add(mention)
+    repo.add(mention)
     uow.commit()
     return StoredMention(StoreOutcome.NEW, mention.id)
 
 
-def start_source_run(uow: UnitOfWork, source_name: str) -> frozenset[str]:
+def start_source_run(uow: AbstractUnitOfWork, source_name: str) -> frozenset[str]:
     """The ids a crawl of the source may treat as known, so that it stops paging at a page of them.
 
     None when the previous crawl did not go through to its end (killed, cut off, failed): pages after
     the point where it stopped may still hold new items, so this crawl pages through everything.
     """
-    source = uow.session.scalar(select(Source).where(Source.name == source_name))
+    source = uow.repo.source_named(source_name)
     if source is None or not source.last_run_complete:
         known: frozenset[str] = frozenset()
     else:
-        known = frozenset(uow.session.scalars(select(Mention.external_id).where(Mention.source_id == source.id)))
+        known = uow.repo.external_ids(source.id)
     if source is not None:
         source.last_run_complete = False
         uow.commit()
@@ -164,12 +161,12 @@ class SourceRunFigures:
         return self.failure_reason is not None
 
 
-def record_source_run(uow: UnitOfWork, source_name: str, started_at: datetime, figures: SourceRunFigures,
+def record_source_run(uow: AbstractUnitOfWork, source_name: str, started_at: datetime, figures: SourceRunFigures,
                       clock: Clock, job: str | None = None) -> None:
-    source = uow.session.scalar(select(Source).where(Source.name == source_name))
+    source = uow.repo.source_named(source_name)
     if source is None:
         return
-    uow.session.add(SourceRun(
+    uow.repo.add(SourceRun(
         source_id=source.id, started_at=started_at, finished_at=clock(), pages=figures.pages,
         items=figures.items, new=figures.new, duplicates=figures.duplicates, updated=figures.updated,
         parse_failures=figures.parse_failures, fetch_failures=figures.fetch_failures,
@@ -180,9 +177,9 @@ def record_source_run(uow: UnitOfWork, source_name: str, started_at: datetime, f
     uow.commit()
 
 
-def recorded_run(uow: UnitOfWork, job: str) -> SourceRunFigures | None:
+def recorded_run(uow: AbstractUnitOfWork, job: str) -> SourceRunFigures | None:
     """The figures a Scrapyd job recorded for its source's run, or None when it recorded none."""
-    run = uow.session.scalar(select(SourceRun).where(SourceRun.job == job))
+    run = uow.repo.run_of_job(job)
     if run is None:
         return None
     return SourceRunFigures(pages=run.pages, items=run.items, new=run.new, duplicates=run.duplicates,

@@ -5,15 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
 from review_watch.config import Config
 from review_watch.domain.business_time import business_seconds_between
 from review_watch.domain.permissions import Member
 from review_watch.domain.replies import VISIBLE_STATES
-from review_watch.storage.orm import Case, Mention, ReplyRow, Staff
-from review_watch.storage.unit_of_work import UnitOfWork
+from review_watch.storage.orm import ReplyRow, Staff
+from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
 SHOWN_REPLY_STATES = VISIBLE_STATES | {"posting", "awaiting_approval", "refused", "deleted", "sent_outside"}
 
@@ -75,13 +72,8 @@ def seconds_left(config: Config, deadline_at: datetime, now: datetime) -> float:
     return business_seconds_between(config.calendar(), now, deadline_at)
 
 
-def case_view(uow: UnitOfWork, config: Config, case_id: int, now: datetime) -> CaseView | None:
-    case = uow.session.scalar(
-        select(Case).options(joinedload(Case.mention).joinedload(Mention.source),
-                             joinedload(Case.mention).joinedload(Mention.author),
-                             joinedload(Case.mention).joinedload(Mention.sentiment),
-                             joinedload(Case.assignee))
-        .where(Case.id == case_id))
+def case_view(uow: AbstractUnitOfWork, config: Config, case_id: int, now: datetime) -> CaseView | None:
+    case = uow.repo.case_in_full(case_id)
     if case is None:
         return None
     mention, sentiment = case.mention, case.mention.sentiment

@@ -1,4 +1,4 @@
-"""The repository: every look-up the case and triage services make, behind one interface.
+"""The repository: every look-up the services make, behind one interface.
 
 `Repository` is the port; `SqlAlchemyRepository` is the real one, over the unit of work's session. The
 services hand it ORM rows to add and read rows back; they never build a query themselves, so a fake
@@ -7,7 +7,7 @@ repository holding rows in lists (tests/support/fakes.py) runs the same service 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -17,13 +17,19 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from review_watch.domain.cases import OPEN_STATUSES
 from review_watch.storage.orm import (
+    Author,
+    Brand,
     Case,
+    FeedbackExample,
     Incident,
     IncidentCard,
     Invite,
     Mention,
     OutboxMessage,
+    PleaseLookListing,
     SentimentResult,
+    Source,
+    SourceRun,
     Staff,
 )
 
@@ -112,6 +118,84 @@ class Repository(Protocol):
 
     def incident_cards(self, incident_id: int) -> list[IncidentCard]:
         """The leads' delivered cards of the incident."""
+
+
+    def pending_messages(self, now: datetime, limit: int, excluding: Collection[int] = ()) -> list[OutboxMessage]:
+        """Pending messages whose time has come, oldest first, with their recipient; not those in `excluding`."""
+
+    def outbox_message(self, message_id: int) -> OutboxMessage:
+        """The message with this id (it must exist)."""
+
+    def outbox_status_counts(self) -> dict[str, int]:
+        """Messages per status."""
+
+    # What a person is shown
+    def case_in_full(self, case_id: int) -> Case | None:
+        """The case with its assignee and its mention's source, author and sentiment."""
+
+    def staff_by_chat(self, chat_id: int) -> Staff | None:
+        """Whoever (active or not) has this chat, or this Telegram id when they have no chat of their own."""
+
+    def cases_open(self) -> list[Case]:
+        """Every open case, by id, with its assignee."""
+
+    def cases_answered_since(self, since: datetime) -> list[Case]:
+        """Cases first answered at or after `since`, by id."""
+
+    def mentions_after(self, after_id: int, since: datetime | None, limit: int) -> list[Mention]:
+        """Up to `limit` mentions with ids above `after_id` (that arrived at or after `since`, when given), by id,
+        with their source, brand, author, sentiment and case (and its assignee)."""
+
+    def feedback_examples(self, since: datetime | None) -> list[FeedbackExample]:
+        """Staff's verdicts (given at or after `since`, when given), oldest first, with their mention."""
+
+    # Judgements left to a person
+    def unsure_unanswered(self, answered_kind: str, mention_ids: Collection[int] | None = None) -> list[Mention]:
+        """Unsure, first-seen, branded mentions with no case and no verdict of `answered_kind`, by id, with their
+        brand, source and sentiment; only those among `mention_ids` when given."""
+
+    def last_listed_at(self, staff_id: int) -> datetime | None:
+        """When the member was last shown a "please look" list."""
+
+    def listed_mention_ids(self, staff_id: int, mention_ids: Collection[int]) -> set[int]:
+        """Which of these mentions were already on a list shown to the member."""
+
+    def mention_at_url(self, urls: Collection[str]) -> Mention | None:
+        """The mention at one of these URLs (a first-seen one before a cross-post, then the earliest), with its
+        sentiment, brand and case."""
+
+    # What the crawls store
+    def all_brands(self) -> list[Brand]: ...
+
+    def all_sources(self) -> list[Source]:
+        """Every source, by name."""
+
+    def all_staff(self) -> list[Staff]:
+        """Everyone, active or not."""
+
+    def source_named(self, name: str) -> Source | None: ...
+
+    def brand_named(self, name: str) -> Brand | None: ...
+
+    def author(self, platform: str, key: str) -> Author | None: ...
+
+    def mention_from(self, source_id: int, external_id: str) -> Mention | None:
+        """The mention the source knows by this id, with its sentiment."""
+
+    def first_with_content(self, content_hash: str, brand_id: int | None) -> int | None:
+        """The id of a mention about this brand with this content hash (the first of a cross-post), if any."""
+
+    def external_ids(self, source_id: int) -> frozenset[str]:
+        """The platform ids of every mention of the source."""
+
+    def remove_judgement(self, mention: Mention) -> None:
+        """Drop the mention's sentiment result, so that the next triage judges it again."""
+
+    def recent_runs(self, source_id: int, limit: int) -> list[SourceRun]:
+        """The source's latest runs, newest first."""
+
+    def run_of_job(self, job: str) -> SourceRun | None:
+        """The run a Scrapyd job recorded."""
 
 
 class SqlAlchemyRepository:
@@ -243,3 +327,119 @@ class SqlAlchemyRepository:
     def incident_cards(self, incident_id: int) -> list[IncidentCard]:
         return list(self.session.scalars(select(IncidentCard).where(IncidentCard.incident_id == incident_id)
                                          .order_by(IncidentCard.staff_id)))
+
+    def pending_messages(self, now: datetime, limit: int, excluding: Collection[int] = ()) -> list[OutboxMessage]:
+        query = (select(OutboxMessage).options(joinedload(OutboxMessage.staff))
+                 .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now))
+        if excluding:
+            query = query.where(OutboxMessage.id.not_in(list(excluding)))
+        return list(self.session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+
+    def outbox_message(self, message_id: int) -> OutboxMessage:
+        return self.session.get_one(OutboxMessage, message_id)
+
+    def outbox_status_counts(self) -> dict[str, int]:
+        rows = self.session.execute(select(OutboxMessage.status, func.count(OutboxMessage.id))
+                                    .group_by(OutboxMessage.status))
+        return {status: count for status, count in rows}
+
+    def case_in_full(self, case_id: int) -> Case | None:
+        return self.session.scalar(
+            select(Case).options(joinedload(Case.mention).joinedload(Mention.source),
+                                 joinedload(Case.mention).joinedload(Mention.author),
+                                 joinedload(Case.mention).joinedload(Mention.sentiment),
+                                 joinedload(Case.assignee))
+            .where(Case.id == case_id))
+
+    def staff_by_chat(self, chat_id: int) -> Staff | None:
+        return self.session.scalar(select(Staff).where((Staff.chat_id == chat_id) | (Staff.telegram_id == chat_id))
+                                   .order_by(Staff.id).limit(1))
+
+    def cases_open(self) -> list[Case]:
+        return list(self.session.scalars(select(Case).options(joinedload(Case.assignee))
+                                         .where(Case.status.in_(OPEN_STATUSES)).order_by(Case.id)))
+
+    def cases_answered_since(self, since: datetime) -> list[Case]:
+        return list(self.session.scalars(select(Case).where(Case.answered_at.is_not(None), Case.answered_at >= since)
+                                         .order_by(Case.id)))
+
+    def mentions_after(self, after_id: int, since: datetime | None, limit: int) -> list[Mention]:
+        query = (select(Mention).options(joinedload(Mention.source), joinedload(Mention.brand),
+                                         joinedload(Mention.author), joinedload(Mention.sentiment),
+                                         joinedload(Mention.case).joinedload(Case.assignee))
+                 .where(Mention.id > after_id).order_by(Mention.id).limit(limit))
+        if since is not None:
+            query = query.where(Mention.arrived_at >= since)
+        return list(self.session.scalars(query).unique())
+
+    def feedback_examples(self, since: datetime | None) -> list[FeedbackExample]:
+        query = (select(FeedbackExample).options(joinedload(FeedbackExample.mention))
+                 .order_by(FeedbackExample.created_at, FeedbackExample.id))
+        if since is not None:
+            query = query.where(FeedbackExample.created_at >= since)
+        return list(self.session.scalars(query))
+
+    def unsure_unanswered(self, answered_kind: str, mention_ids: Collection[int] | None = None) -> list[Mention]:
+        answered = exists().where(FeedbackExample.mention_id == Mention.id, FeedbackExample.kind == answered_kind)
+        query = (select(Mention).join(SentimentResult).outerjoin(Case, Case.id == Mention.id)
+                 .options(joinedload(Mention.brand), joinedload(Mention.source), joinedload(Mention.sentiment))
+                 .where(SentimentResult.unsure.is_(True), Case.id.is_(None), Mention.duplicate_of_id.is_(None),
+                        Mention.brand_id.is_not(None), ~answered)
+                 .order_by(Mention.id))
+        if mention_ids is not None:
+            query = query.where(Mention.id.in_(list(mention_ids)))
+        return list(self.session.scalars(query))
+
+    def last_listed_at(self, staff_id: int) -> datetime | None:
+        return self.session.scalar(select(func.max(PleaseLookListing.listed_at))
+                                   .where(PleaseLookListing.staff_id == staff_id))
+
+    def listed_mention_ids(self, staff_id: int, mention_ids: Collection[int]) -> set[int]:
+        return set(self.session.scalars(select(PleaseLookListing.mention_id).where(
+            PleaseLookListing.staff_id == staff_id, PleaseLookListing.mention_id.in_(list(mention_ids)))))
+
+    def mention_at_url(self, urls: Collection[str]) -> Mention | None:
+        return self.session.scalar(
+            select(Mention).options(joinedload(Mention.sentiment), joinedload(Mention.brand), joinedload(Mention.case))
+            .where(Mention.url.in_(list(urls))).order_by(Mention.duplicate_of_id.is_not(None), Mention.id).limit(1))
+
+    def all_brands(self) -> list[Brand]:
+        return list(self.session.scalars(select(Brand).order_by(Brand.id)))
+
+    def all_sources(self) -> list[Source]:
+        return list(self.session.scalars(select(Source).order_by(Source.name)))
+
+    def all_staff(self) -> list[Staff]:
+        return list(self.session.scalars(select(Staff).order_by(Staff.id)))
+
+    def source_named(self, name: str) -> Source | None:
+        return self.session.scalar(select(Source).where(Source.name == name))
+
+    def brand_named(self, name: str) -> Brand | None:
+        return self.session.scalar(select(Brand).where(Brand.name == name))
+
+    def author(self, platform: str, key: str) -> Author | None:
+        return self.session.scalar(select(Author).where(Author.platform == platform, Author.key == key))
+
+    def mention_from(self, source_id: int, external_id: str) -> Mention | None:
+        return self.session.scalar(select(Mention).options(joinedload(Mention.sentiment))
+                                   .where(Mention.source_id == source_id, Mention.external_id == external_id))
+
+    def first_with_content(self, content_hash: str, brand_id: int | None) -> int | None:
+        return self.session.scalar(select(Mention.id).where(Mention.content_hash == content_hash,
+                                                            Mention.brand_id == brand_id)
+                                   .order_by(Mention.id).limit(1))
+
+    def external_ids(self, source_id: int) -> frozenset[str]:
+        return frozenset(self.session.scalars(select(Mention.external_id).where(Mention.source_id == source_id)))
+
+    def remove_judgement(self, mention: Mention) -> None:
+        if mention.sentiment is not None:
+            self.session.delete(mention.sentiment)
+
+    def recent_runs(self, source_id: int, limit: int) -> list[SourceRun]:
+        return list(self.session.scalars(select(SourceRun).where(SourceRun.source_id == source_id)
+                                         .order_by(SourceRun.id.desc()).limit(limit)))
+
+    def run_of_job(self, job: str) -> SourceRun | None:
+        return self.session.scalar(select(SourceRun).where(SourceRun.job == job))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,8 +18,10 @@ from review_watch.storage.orm import (
     Invite,
     Mention,
     OutboxMessage,
+    PleaseLookListing,
     SentimentResult,
     Source,
+    SourceRun,
     Staff,
 )
 from sentiment.types import Judgement, TextToJudge
@@ -83,6 +85,8 @@ class FakeRepository:
         self.outbox: list[OutboxMessage] = []
         self.invites: list[Invite] = []
         self.feedback: list[FeedbackExample] = []
+        self.listings: list[PleaseLookListing] = []
+        self.runs: list[SourceRun] = []
         self.incidents: list[Incident] = []
         self.incident_card_rows: list[IncidentCard] = []
         self.flushes = 0
@@ -92,6 +96,7 @@ class FakeRepository:
             Staff: self.staff_rows, Brand: self.brands, Source: self.sources, Author: self.authors,
             Mention: self.mentions, SentimentResult: self.sentiments, Case: self.cases, CaseEvent: self.events,
             OutboxMessage: self.outbox, Invite: self.invites, FeedbackExample: self.feedback,
+            PleaseLookListing: self.listings, SourceRun: self.runs,
             Incident: self.incidents, IncidentCard: self.incident_card_rows}
         if type(row) not in tables:
             raise TypeError(f"the fake repository keeps no {type(row).__name__}")
@@ -108,8 +113,18 @@ class FakeRepository:
             row.mention = self._mention(row.id)
         elif isinstance(row, SentimentResult):
             self._mention(row.mention_id).sentiment = row
-        elif isinstance(row, Mention) and row.brand is None and row.brand_id is not None:
-            row.brand = next(b for b in self.brands if b.id == row.brand_id)
+        elif isinstance(row, Mention):
+            if row.brand is None and row.brand_id is not None:
+                row.brand = next(b for b in self.brands if b.id == row.brand_id)
+            if row.author is not None:
+                row.author_id = row.author.id
+            elif row.author_id is not None:
+                row.author = next((a for a in self.authors if a.id == row.author_id), None)
+            source = next((s for s in self.sources if s.id == row.source_id), None)
+            if source is not None:
+                row.source = source
+        elif isinstance(row, FeedbackExample):
+            row.mention = self._mention(row.mention_id)
 
     def _mention(self, mention_id: int) -> Mention:
         return next(m for m in self.mentions if m.id == mention_id)
@@ -207,6 +222,110 @@ class FakeRepository:
 
     def incident_cards(self, incident_id: int) -> list[IncidentCard]:
         return sorted((c for c in self.incident_card_rows if c.incident_id == incident_id), key=lambda c: c.staff_id)
+
+    def pending_messages(self, now: datetime, limit: int, excluding: Collection[int] = ()) -> list[OutboxMessage]:
+        due = [m for m in self.outbox if m.status == "pending" and m.not_before <= now and m.id not in excluding]
+        for message in due:
+            message.staff = self.staff(message.staff_id) if message.staff_id is not None else None
+        return sorted(due, key=lambda m: m.id)[:limit]
+
+    def outbox_message(self, message_id: int) -> OutboxMessage:
+        return next(m for m in self.outbox if m.id == message_id)
+
+    def outbox_status_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for message in self.outbox:
+            counts[message.status] = counts.get(message.status, 0) + 1
+        return counts
+
+    def case_in_full(self, case_id: int) -> Case | None:
+        case = self.case(case_id)
+        if case is not None:
+            self.load_assignee(case)
+        return case
+
+    def staff_by_chat(self, chat_id: int) -> Staff | None:
+        return next((s for s in sorted(self.staff_rows, key=lambda s: s.id)
+                     if s.chat_id == chat_id or s.telegram_id == chat_id), None)
+
+    def cases_open(self) -> list[Case]:
+        cases = sorted((c for c in self.cases if c.status in OPEN_STATUSES), key=lambda c: c.id)
+        for case in cases:
+            self.load_assignee(case)
+        return cases
+
+    def cases_answered_since(self, since: datetime) -> list[Case]:
+        return sorted((c for c in self.cases if c.answered_at is not None and c.answered_at >= since),
+                      key=lambda c: c.id)
+
+    def mentions_after(self, after_id: int, since: datetime | None, limit: int) -> list[Mention]:
+        found = sorted((m for m in self.mentions if m.id > after_id and (since is None or m.arrived_at >= since)),
+                       key=lambda m: m.id)[:limit]
+        for mention in found:
+            if mention.case is not None:
+                self.load_assignee(mention.case)
+        return found
+
+    def feedback_examples(self, since: datetime | None) -> list[FeedbackExample]:
+        return sorted((e for e in self.feedback if since is None or e.created_at >= since),
+                      key=lambda e: (e.created_at, e.id))
+
+    def unsure_unanswered(self, answered_kind: str, mention_ids: Collection[int] | None = None) -> list[Mention]:
+        answered = {e.mention_id for e in self.feedback if e.kind == answered_kind}
+        with_case = {c.id for c in self.cases}
+        return sorted((m for m in self.mentions
+                       if m.sentiment is not None and m.sentiment.unsure and m.id not in with_case
+                       and m.duplicate_of_id is None and m.brand_id is not None and m.id not in answered
+                       and (mention_ids is None or m.id in mention_ids)), key=lambda m: m.id)
+
+    def last_listed_at(self, staff_id: int) -> datetime | None:
+        return max((row.listed_at for row in self.listings if row.staff_id == staff_id), default=None)
+
+    def listed_mention_ids(self, staff_id: int, mention_ids: Collection[int]) -> set[int]:
+        return {row.mention_id for row in self.listings if row.staff_id == staff_id and row.mention_id in mention_ids}
+
+    def mention_at_url(self, urls: Collection[str]) -> Mention | None:
+        found = sorted((m for m in self.mentions if m.url in urls), key=lambda m: (m.duplicate_of_id is not None, m.id))
+        return found[0] if found else None
+
+    def all_brands(self) -> list[Brand]:
+        return sorted(self.brands, key=lambda b: b.id)
+
+    def all_sources(self) -> list[Source]:
+        return sorted(self.sources, key=lambda s: s.name)
+
+    def all_staff(self) -> list[Staff]:
+        return sorted(self.staff_rows, key=lambda s: s.id)
+
+    def source_named(self, name: str) -> Source | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+    def brand_named(self, name: str) -> Brand | None:
+        return next((b for b in self.brands if b.name == name), None)
+
+    def author(self, platform: str, key: str) -> Author | None:
+        return next((a for a in self.authors if a.platform == platform and a.key == key), None)
+
+    def mention_from(self, source_id: int, external_id: str) -> Mention | None:
+        return next((m for m in self.mentions if m.source_id == source_id and m.external_id == external_id), None)
+
+    def first_with_content(self, content_hash: str, brand_id: int | None) -> int | None:
+        return min((m.id for m in self.mentions if m.content_hash == content_hash and m.brand_id == brand_id),
+                   default=None)
+
+    def external_ids(self, source_id: int) -> frozenset[str]:
+        return frozenset(m.external_id for m in self.mentions if m.source_id == source_id)
+
+    def remove_judgement(self, mention: Mention) -> None:
+        if mention.sentiment is not None:
+            self.sentiments.remove(mention.sentiment)
+            mention.sentiment = None
+
+    def recent_runs(self, source_id: int, limit: int) -> list[SourceRun]:
+        return sorted((r for r in self.runs if r.source_id == source_id), key=lambda r: r.id, reverse=True)[:limit]
+
+    def run_of_job(self, job: str) -> SourceRun | None:
+        return next((r for r in self.runs if r.job == job), None)
 
     # What a test reads back ---------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
-"""The fake repository is faithful: one story of service calls gives the same cases, audit trail and queued
-messages on the fake unit of work as on the real one over a database. The one test in tests/unit that uses
-a database; the `database_url` fixture makes it `slow` (an integration test), so the fast loop skips it."""
+"""The fake repository is faithful: a story of service calls gives the same cases, audit trail and queued
+messages, and the same views, on the fake unit of work as on the real one over a database. The tests in
+tests/unit that use a database; the `database_url` fixture makes them `slow` (integration tests), so the fast
+loop skips them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,8 +16,22 @@ from sqlalchemy import select
 
 from review_watch.config import Config
 from review_watch.domain import cases as domain
+from review_watch.domain.mentions import MentionItem
 from review_watch.services.cases import mark_unreachable, perform, reassign_by_lead, scheduler_tick
-from review_watch.services.triage import open_cases
+from review_watch.services.delivery import take_due
+from review_watch.services.export import export_rows
+from review_watch.services.feedback import training_lines
+from review_watch.services.health import check_source_health
+from review_watch.services.ingest import (
+    SourceRunFigures,
+    record_source_run,
+    start_source_run,
+    store_mention,
+    sync_config,
+)
+from review_watch.services.review_queue import answer_unsure, queue_please_look, report_missed
+from review_watch.services.stats import my_queue, outbox_counts, team_stats
+from review_watch.services.triage import open_cases, triage
 from review_watch.storage.database import make_engine, migrate, session_factory
 from review_watch.storage.orm import (
     Author,
@@ -29,7 +45,7 @@ from review_watch.storage.orm import (
     Staff,
 )
 from review_watch.storage.unit_of_work import AbstractUnitOfWork, UnitOfWork
-from tests.support.fakes import FakeUnitOfWork, ManualClock
+from tests.support.fakes import FakeUnitOfWork, KeywordClassifier, ManualClock
 
 
 @pytest.fixture
@@ -113,3 +129,64 @@ def test_the_fake_and_the_database_tell_the_same_story(config: Config, sql_uow: 
                            list(session.scalars(select(OutboxMessage))), names)
     assert on_fake == on_database
     assert len(on_fake["cases"]) == 4 and any(kind == "escalation" for kind, *_ in on_fake["outbox"])
+
+
+def _instant(iso: str | None) -> datetime | None:
+    """The fake keeps a deadline in its calendar's zone, the database in UTC: the same instant."""
+    return None if iso is None else datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def _crawl_and_answer_story(uow: AbstractUnitOfWork, config: Config) -> dict[str, Any]:
+    """The crawl's storing, triage, the leads' list and /missed, delivery, then everything a person is shown."""
+    clock = ManualClock()
+    sync_config(uow, config)
+    uow.repo.add(Source(name="acme-tp", type="trustpilot", url="https://reviews.example/acme", brand_id=1,
+                        empty_runs_in_a_row=0, broken_alert_sent=False, last_run_complete=False))
+    uow.commit()
+    start_source_run(uow, "acme-tp")
+    texts = ["terrible blender", "ужасно", "hmm, not sure", "lovely", "quietly disappointed", "terrible blender"]
+    outcomes = []
+    for n, text in enumerate(texts):
+        item = MentionItem(source="acme-tp", source_type="trustpilot", external_id=f"r{n}",
+                           url=f"https://reviews.example/r{n}", author="Kim" if n % 2 else None, published_at=None,
+                           rating=None, rating_max=None, title=None, text=text, language="ru" if n == 1 else "en")
+        outcomes.append(store_mention(uow, item, "Acme", clock).outcome.value)
+        clock.advance(minutes=1)
+    edited = MentionItem(source="acme-tp", source_type="trustpilot", external_id="r3", url="https://reviews.example/r3",
+                         author="Kim", published_at=None, rating=None, rating_max=None, title=None,
+                         text="lovely, then broken", language="en")
+    outcomes.append(store_mention(uow, edited, "Acme", clock).outcome.value)
+    record_source_run(uow, "acme-tp", clock(), SourceRunFigures(pages=1, items=7, new=6, reached_the_end=True), clock)
+    known = start_source_run(uow, "acme-tp")
+    figures = triage(uow, config, KeywordClassifier, clock)
+    lena, anna = uow.repo.active_staff_named("Lena"), uow.repo.active_staff_named("Anna")
+    assert lena is not None and anna is not None
+    lists = queue_please_look(uow, config, clock)
+    answered = answer_unsure(uow, config, 3, True, lena, clock)
+    missed = report_missed(uow, config, "https://reviews.example/r4/", lena, clock)
+    clock.advance(minutes=5)
+    delivered = take_due(uow, config, clock(), limit=100)
+    clock.advance(days=2)
+    return {
+        "outcomes": outcomes, "known": sorted(known), "triage": asdict(figures), "lists": lists,
+        "verdicts": [asdict(answered), asdict(missed)],
+        "delivered": sorted((d.message.kind, d.reader.name, d.message.case_id, d.chat_id) for d in delivered),
+        "outbox": outbox_counts(uow), "health": check_source_health(uow, config, clock),
+        "stats": asdict(team_stats(uow, clock())),
+        "queue": [asdict(view) for view in my_queue(uow, config, anna.id, clock())],
+        "export": [{key: _instant(value) if key == "deadline" else value for key, value in row.items()}
+                   for row in export_rows(uow, batch_size=2)],
+        "training": list(training_lines(uow)),
+    }
+
+
+def test_the_fake_and_the_database_store_triage_deliver_and_show_the_same(config: Config, sql_uow: UnitOfWork
+                                                                          ) -> None:
+    on_fake = _crawl_and_answer_story(FakeUnitOfWork(), config)
+    on_database = _crawl_and_answer_story(sql_uow, config)
+
+    assert on_fake == on_database
+    assert on_fake["outcomes"] == ["new"] * 6 + ["updated"]
+    assert on_fake["export"][5]["text"] == "terrible blender"  # a cross-post: stored, no case of its own
+    assert [row["status"] for row in on_fake["export"]] == ["assigned"] * 5 + ["none"]
+    assert on_fake["lists"] == 1 and on_fake["delivered"] and on_fake["queue"] and len(on_fake["training"]) == 2
