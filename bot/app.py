@@ -23,6 +23,7 @@ from bot.sender import OutboxSender, run_forever
 from review_watch.config import ConfigError
 from review_watch.services import replies
 from review_watch.services.cases import scheduler_tick
+from review_watch.services.digests import queue_due_digests
 from review_watch.services.incidents import check as check_incidents
 from review_watch.services.review_queue import queue_please_look
 
@@ -112,6 +113,7 @@ async def serve(app: BotContext, config_path: Path | None = None, crawl: bool = 
             with app.unit_of_work() as uow:
                 scheduler_tick(uow, app.config, app.clock)
                 queue_please_look(uow, app.config, app.clock)
+                queue_due_digests(uow, app.config, app.clock())
             with app.unit_of_work() as uow:
                 check_incidents(uow, app.config, app.clock)  # an incident closes on time with no crawl running
 

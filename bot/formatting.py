@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from bot import callbacks, commands
 from bot.i18n import t
 from review_watch.domain.cases import CLAIMABLE_STATUSES, CLOSED_STATUSES, OPEN_STATUSES
+from review_watch.domain.customer_history import HistoryEntry
+from review_watch.domain.priority import Priority, by_priority
 
 MESSAGE_LIMIT = 4096
 ALERT_TEXT_LIMIT = 1200
@@ -473,12 +475,24 @@ def render_escalation(case: CaseFields, reader: Reader, now: datetime) -> Render
     return Rendered("\n".join(line for line in lines if line), alert_keyboard(case, reader))
 
 
-def render_queue(cases: Sequence[CaseFields], reader: Reader, now: datetime) -> str:
-    """The reader's open cases, soonest deadline first, in one message (the rest counted)."""
+def priority_text(priority: Priority, lang: str) -> str:
+    return ", ".join(t(f"priority.{reason.value}", lang) for reason in priority.reasons)
+
+
+def render_queue(cases: Sequence[CaseFields], reader: Reader, now: datetime,
+                 priorities: Mapping[int, Priority] | None = None) -> str:
+    """The reader's open cases in one message (the rest counted): by priority (domain/priority) when given,
+    else soonest deadline first."""
     if not cases:
         return t("queue.empty", reader.lang)
-    ordered = sorted(cases, key=lambda c: (c.deadline_at, c.case_id))
-    lines = [f"<b>{t('queue.title', reader.lang, count=len(ordered))}</b>"]
+    if priorities is None:
+        ordered = sorted(cases, key=lambda c: (c.deadline_at, c.case_id))
+        title = t("queue.title", reader.lang, count=len(ordered))
+    else:
+        ordered = by_priority((c, priorities.get(c.case_id, Priority(0, ())), c.deadline_at, c.case_id)
+                              for c in cases)
+        title = t("queue.title_priority", reader.lang, count=len(ordered))
+    lines = [f"<b>{title}</b>"]
     shown = 0
     for case in ordered:
         deadline = deadline_line(case.deadline_at, case.business_seconds_left, case.status, reader, now)
@@ -487,6 +501,9 @@ def render_queue(cases: Sequence[CaseFields], reader: Reader, now: datetime) -> 
             for p in (f"<b>#{case.case_id}</b>", name_text(case.brand or ""), stars(case.rating, case.rating_max))
             if p
         )
+        priority = priorities.get(case.case_id) if priorities else None
+        if priority is not None and priority.reasons:
+            head += f"\n❗ {priority_text(priority, reader.lang)}"
         entry = f"{head}\n⏰ {deadline}\n{_excerpt(case, 80)}"
         more = t("queue.more", reader.lang, count=len(ordered) - shown - 1)
         if visible_length("\n\n".join([*lines, entry, more])) > MESSAGE_LIMIT:
@@ -498,13 +515,68 @@ def render_queue(cases: Sequence[CaseFields], reader: Reader, now: datetime) -> 
     return "\n\n".join(lines)
 
 
-def render_case(case: CaseFields, reader: Reader, now: datetime) -> list[str]:
-    """The whole case for /case ID: header, full text, deadline; as many messages as it takes."""
+def render_case(case: CaseFields, reader: Reader, now: datetime, history: Sequence[HistoryEntry] = ()) -> list[str]:
+    """The whole case for /case ID: header, full text, deadline, and the author's earlier mentions of the brand
+    with how each was handled; as many messages as it takes."""
     lines = _header(case, reader) + [_body(case.title, case.text), "", *_footer(case, reader, now)]
+    if history:
+        lines += ["", f"<b>{t('history.title', reader.lang, count=len(history))}</b>"]
+        lines += [_history_line(entry, reader, now) for entry in history]
     return split_for_telegram("\n".join(lines))
 
 
-def render_stats(stats: StatsFields, lang: str) -> str:
+def _history_line(entry: HistoryEntry, reader: Reader, now: datetime) -> str:
+    who = name_text(entry.handled_by or t("label.unassigned", reader.lang))
+    answered = _when(entry.answered_at, reader, now) if entry.answered_at else ""
+    handling = t(f"handling.{entry.handling.value}", reader.lang, who=who, when=answered)
+    rating = stars(entry.rating, 5.0) if entry.rating is not None else ""
+    line = t("history.entry", reader.lang, mention_id=entry.mention_id, when=_when(entry.at, reader, now),
+             source=name_text(entry.source), stars=f"{rating} · " if rating else "", handling=handling)
+    return f"{line}\n  {user_text(shorten(' '.join(entry.text.split()), 100))}"
+
+
+class IndexFields(Protocol):
+    @property
+    def average(self) -> float | None: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def trend(self) -> float | None: ...
+
+
+class SatisfactionFields(Protocol):
+    @property
+    def brand(self) -> str: ...
+    @property
+    def index(self) -> IndexFields: ...
+    @property
+    def by_source(self) -> Mapping[str, IndexFields]: ...
+    @property
+    def warned(self) -> frozenset[str]: ...
+
+
+def _satisfaction_line(scope: str, index: IndexFields, warned: bool, lang: str) -> str:
+    if index.average is None:
+        return t("stats.satisfaction_none", lang, scope=scope)
+    trend = "" if index.trend is None else (
+        f" ({'▲' if index.trend > 0 else '▼' if index.trend < 0 else '='}{abs(index.trend):.2f})")
+    return t("stats.satisfaction_brand", lang, scope=scope, average=f"{index.average:.2f}", count=index.count,
+             trend=trend, warning=t("stats.satisfaction_warning", lang) if warned else "")
+
+
+def render_satisfaction(brands: Sequence[SatisfactionFields], window_days: float, lang: str) -> list[str]:
+    """/stats' lines on the satisfaction index: each brand, then its sources ("" in `warned`: the brand's)."""
+    if not brands:
+        return []
+    lines = ["", t("stats.satisfaction_title", lang, days=f"{window_days:g}")]
+    for brand in brands:
+        lines.append(_satisfaction_line(name_text(brand.brand), brand.index, "" in brand.warned, lang))
+        for source, index in brand.by_source.items():
+            lines.append("  " + _satisfaction_line(name_text(source), index, source in brand.warned, lang))
+    return lines
+
+
+def render_stats(stats: StatsFields, lang: str, satisfaction: Sequence[str] = ()) -> str:
     in_time = t("stats.in_time", lang, in_time=stats.answered_in_time_this_week, answered=stats.answered_this_week)
     median = (
         t("stats.median", lang, duration=_duration(stats.median_first_reply_hours * 3600, lang))
@@ -523,6 +595,7 @@ def render_stats(stats: StatsFields, lang: str) -> str:
         lines.append(t("stats.by_person", lang))
         for name, count in sorted(stats.open_by_assignee.items(), key=lambda item: (-item[1], item[0])):
             lines.append(f"• {name_text(name)}: {count} ({stats.overdue_by_assignee.get(name, 0)})")
+    lines += satisfaction
     return split_for_telegram("\n".join(lines))[0]
 
 
@@ -550,6 +623,19 @@ def keyboard_rows(keyboard: Keyboard) -> list[list[dict[str, str]]]:
     ]
 
 
+def render_satisfaction_warning(payload: Mapping[str, object], lang: str) -> str:
+    source = payload.get("source")
+    scope = name_text(str(payload.get("brand", "?"))) + (f" / {name_text(str(source))}" if source else "")
+
+    def figure(key: str) -> str:
+        value = payload.get(key)
+        return "—" if value is None else f"{float(str(value)):g}"
+
+    return t(f"notice.satisfaction_{'drop' if payload.get('reason') == 'drop' else 'below'}", lang, scope=scope,
+             average=figure("average"), previous=figure("previous"), threshold=figure("threshold"),
+             count=payload.get("count", 0), days=figure("window_days"))
+
+
 def render_notice(payload: Mapping[str, object], case_id: int | None, lang: str) -> str:
     """Notices to leads: a staff member unreachable, a routing note, a broken source."""
     notice = str(payload.get("notice", ""))
@@ -575,6 +661,8 @@ def render_notice(payload: Mapping[str, object], case_id: int | None, lang: str)
             source=name_text(str(payload.get("source", "?"))),
             reason=user_text(str(payload.get("reason", ""))),
         )
+    if notice == "satisfaction":
+        return render_satisfaction_warning(payload, lang)
     return t("notice.other", lang, text=user_text(", ".join(f"{k}: {v}" for k, v in payload.items())))
 
 

@@ -172,10 +172,13 @@ class Handlers:
         now = self.app.clock()
         try:
             figures = await self._in_db(lambda uow: staff_actions.team_figures(uow, member.staff_id, now))
+            satisfaction = await self._in_db(lambda uow: staff_actions.satisfaction_figures(
+                uow, self.app.config, member.staff_id, now))
         except ActionRefused as exc:
             await self._reply(update, messages.text(exc.key, member.locale))
             return
-        await self._reply(update, messages.stats(figures, member.locale))
+        await self._reply(update, messages.stats(figures, member.locale, satisfaction,
+                                                 self.app.config.leads.satisfaction_window_days))
         chart = await asyncio.to_thread(messages.stats_chart, figures)
         message = update.effective_message
         assert message is not None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton
 
-from bot import formatting
+from bot import digest, formatting
 from bot.formatting import Keyboard, Reader
 from bot.i18n import languages, t
 from bot.incident_cards import render_incident_card, render_incident_closed
@@ -20,6 +21,7 @@ from review_watch.domain.permissions import may_do_leads_work
 from review_watch.services.cases import ActionRefused, ActionResult
 from review_watch.services.delivery import Delivery, OutboxView
 from review_watch.services.incidents import INCIDENT_CLOSED
+from review_watch.services.satisfaction import BrandSatisfaction
 from review_watch.services.stats import TeamStats
 from review_watch.services.views import CaseView, StaffView
 
@@ -41,6 +43,7 @@ class RenderedMessage:
     is_case_card: bool = False  # the alert card, whose message id later edits go to
     edit_message_id: int | None = None
     incident_card: int | None = None  # an incident card (its incident's id), whose message id its edits go to
+    photo: bytes | None = None  # sent as a photo, `html` its caption
 
     @property
     def fingerprint(self) -> str:
@@ -69,6 +72,11 @@ def render_delivery(config: Config, delivery: Delivery, now: datetime) -> Render
         rendered = formatting.render_alert(message.case, reader, now)
         return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard), message.case_id,
                                edit_message_id=delivery.edit_message_id)
+    if message.kind == "digest":
+        return RenderedMessage(digest.render_digest(message.payload, reader.lang, reader.timezone), [])
+    if message.kind == "digest_chart":
+        return RenderedMessage(digest.digest_caption(message.payload, reader.lang), [],
+                               photo=digest.digest_chart(message.payload, config.leads.satisfaction_warning))
     if message.kind == "please_look":
         rendered = render_please_look(delivery.unsure_items, reader.lang)
         return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard))
@@ -121,15 +129,17 @@ def command_list(locale: str) -> list[tuple[str, str]]:
 
 
 def queue(views: list[CaseView], member: StaffView, config: Config, now: datetime) -> str:
-    return formatting.render_queue(views, reader_for(config, member), now)
+    priorities = {view.case_id: view.priority for view in views if view.priority is not None}
+    return formatting.render_queue(views, reader_for(config, member), now, priorities)
 
 
 def case_details(view: CaseView, member: StaffView, config: Config, now: datetime) -> list[str]:
-    return formatting.render_case(view, reader_for(config, member), now)
+    return formatting.render_case(view, reader_for(config, member), now, view.history)
 
 
-def stats(figures: TeamStats, locale: str) -> str:
-    return formatting.render_stats(figures, locale)
+def stats(figures: TeamStats, locale: str, satisfaction: Sequence[BrandSatisfaction] = (),
+          window_days: float = 30.0) -> str:
+    return formatting.render_stats(figures, locale, formatting.render_satisfaction(satisfaction, window_days, locale))
 
 
 def stats_chart(figures: TeamStats) -> bytes:

@@ -205,6 +205,9 @@ class OutboxSender:
             if isinstance(result, Message):
                 return result
             raise BadRequest("edit returned no message")
+        if rendered.photo is not None:
+            return await self.bot.send_photo(chat_id=job.chat_id, photo=rendered.photo, caption=rendered.html,
+                                             parse_mode=ParseMode.HTML, reply_markup=markup)
         return await self.bot.send_message(chat_id=job.chat_id, text=rendered.html, parse_mode=ParseMode.HTML,
                                            reply_markup=markup, disable_web_page_preview=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -32,9 +32,11 @@ from review_watch.domain.business_time import (
 )
 from review_watch.domain.cases import EscalationLevel, ResponsePolicy
 from review_watch.domain.crisis import CrisisSettings
+from review_watch.domain.digest_schedule import DigestKind, DigestSchedule
 from review_watch.domain.judgement import Precision
 from review_watch.domain.mentions import REVIEW_SITE_TYPES, SourceType
 from review_watch.domain.replies import fill_template
+from review_watch.domain.satisfaction import WarningRule
 
 DEFAULT_CONFIG_NAME = "review-watch.toml"
 TOKEN_ENV = "REVIEW_WATCH_TELEGRAM_TOKEN"
@@ -357,6 +359,47 @@ class CrisisConfig(_Strict):
             max_age=timedelta(seconds=self.max_age), min_history=timedelta(seconds=self.min_history))
 
 
+class LeadsConfig(_Strict):
+    satisfaction_warning: float = Field(default=4.5, gt=0, le=5)  # an average below it warns the leads
+    satisfaction_drop: float = Field(default=0.3, gt=0, le=5)  # so does a fall this big against the window before
+    satisfaction_recovery_margin: float = Field(default=0.1, ge=0, le=5)  # re-armed at warning + margin
+    satisfaction_window_days: float = Field(default=30.0, gt=0, le=366)
+    satisfaction_min_ratings: int = Field(default=5, ge=1)
+    digests: tuple[Literal["daily", "weekly"], ...] = ()
+    digest_time: str = "08:30"  # local time on each lead's calendar
+    digest_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    digest_catch_up: float = Field(default=3600.0, gt=0, le=86400)  # seconds a late bot still sends the digest
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+            raise ValueError(f"{value!r} is not a time of day (expected HH:MM, 00:00 to 23:59)")
+        return value
+
+    @field_validator("digests")
+    @classmethod
+    def _once_each(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("each digest may be named once")
+        return value
+
+    @property
+    def warning_rule(self) -> WarningRule:
+        return WarningRule(self.satisfaction_warning, self.satisfaction_drop, self.satisfaction_recovery_margin,
+                           self.satisfaction_min_ratings)
+
+    @property
+    def digest_schedules(self) -> tuple[DigestSchedule, ...]:
+        hour, minute = (int(part) for part in self.digest_time.split(":"))
+        return tuple(DigestSchedule(DigestKind(kind), time(hour, minute), WEEKDAY_NAMES.index(self.digest_weekday))
+                     for kind in self.digests)
+
+    @property
+    def digest_catch_up_delta(self) -> timedelta:
+        return timedelta(seconds=self.digest_catch_up)
+
+
 class Config(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     telegram: TelegramConfig = TelegramConfig()
@@ -369,6 +412,7 @@ class Config(_Strict):
     crawl: CrawlConfig = CrawlConfig()
     crisis: CrisisConfig = CrisisConfig()
     replies: RepliesConfig = RepliesConfig()
+    leads: LeadsConfig = LeadsConfig()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:

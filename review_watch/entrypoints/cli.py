@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -20,6 +20,7 @@ from review_watch.config import ConfigError, SentimentConfig, load_config, resol
 from review_watch.domain.business_time import deadline
 from review_watch.entrypoints.bootstrap import App
 from review_watch.services.export import export_rows, write_csv
+from review_watch.services.history import export_histories
 from review_watch.services.triage import TriageFigures
 from review_watch.storage.database import DatabaseError
 
@@ -138,12 +139,33 @@ def cmd_export(args: argparse.Namespace) -> int:
     app = _app(args)
     since = _parse_instant(args.since, "--since") if args.since else None
     with app.unit_of_work() as uow:
-        rows = export_rows(uow, since)
+        now = app.clock()
+        rows = export_rows(uow, since, history_of=(lambda batch: export_histories(uow, batch, now))
+                           if args.with_history else None)
         if args.format == "csv":
-            write_csv(rows, sys.stdout)
+            write_csv(rows, sys.stdout, with_history=args.with_history)
         else:
             for row in rows:
                 sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from review_watch.entrypoints.report_output import write_reports
+    from review_watch.services.report import brand_report, brands
+
+    app = _app(args)
+    until = _parse_instant(args.until, "--until") if args.until else app.clock()
+    since = _parse_instant(args.since, "--since") if args.since else until - timedelta(days=7)
+    if since >= until:
+        raise UsageError(f"--since: {args.since} is not before the report's end {until.isoformat()}")
+    with app.unit_of_work() as uow:
+        try:
+            reports = [brand_report(uow, app.config, name, since, until)
+                       for name in ([args.brand] if args.brand else brands(uow))]
+        except LookupError as exc:
+            raise UsageError(f"--brand: {exc.args[0]}") from None
+    write_reports(reports, args.format, sys.stdout)
     return 0
 
 
@@ -268,6 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", cmd_export, "every stored mention, one per line or row")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--since", metavar="ISO8601")
+    export.add_argument("--with-history", action="store_true",
+                        help="add each mention's author's earlier mentions of the brand and how each was handled")
+    report = command("report", cmd_report, "the leads' report: volume, satisfaction, per-person figures, overdue")
+    report.add_argument("--since", metavar="ISO8601", help="the period's start (default: a week before its end)")
+    report.add_argument("--until", metavar="ISO8601", help="the period's end (default: now)")
+    report.add_argument("--brand", metavar="NAME", help="only this brand (default: every brand)")
+    report.add_argument("--format", choices=("text", "csv", "json"), default="text")
     feedback = commands.add_parser("feedback", parents=[common], help="staff's verdicts as labelled examples",
                                    description="staff's verdicts as labelled examples")
     feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True, metavar="COMMAND")

@@ -33,6 +33,7 @@ from review_watch.services.ingest import (
     record_source_run,
     start_source_run,
 )
+from review_watch.services.satisfaction import check_satisfaction
 from review_watch.services.triage import TriageFigures
 from review_watch.storage.coordination import Coordination
 from review_watch.storage.unit_of_work import UnitOfWork
@@ -68,7 +69,10 @@ def crawl_then_triage(app: App, source_names: Sequence[str] = (), settings_overr
     their alerts: `review-watch crawl`, the crawls of `run` and the demo."""
     summaries = run_crawl(app.config, app.sessions, app.clock, source_names, settings_overrides,
                           locks=app.coordination)
-    return summaries, triage_backlog(app, lambda: app.classifier, app.coordination)
+    figures = triage_backlog(app, lambda: app.classifier, app.coordination)
+    with app.unit_of_work() as uow:
+        check_satisfaction(uow, app.config, app.clock())  # one warning per fall, not one per crawl
+    return summaries, figures
 
 
 def _crawler_settings(config: Config, overrides: dict[str, Any] | None) -> Settings:

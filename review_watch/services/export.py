@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
@@ -30,12 +30,18 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def write_csv(rows: Iterable[dict[str, Any]], sink: IO[str]) -> None:
-    """The one CSV writer of the product: a header, then the rows with every text cell made safe."""
+def write_csv(rows: Iterable[dict[str, Any]], sink: IO[str], with_history: bool = False) -> None:
+    """The one CSV writer of the product: a header, then the rows with every text cell made safe. The history,
+    when asked for, is one cell: `ID HANDLING by WHO` per earlier mention, separated by `; `."""
     # RFC 4180's CRLF: the csv module quotes only the line ending's characters, so a lone \r is quoted too
-    writer = csv.DictWriter(sink, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+    writer = csv.DictWriter(sink, fieldnames=EXPORT_FIELDS + (("history",) if with_history else ()),
+                            lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
+        if with_history:
+            row = {**row, "history": "; ".join(
+                f"{h['id']} {h['handling']}" + (f" by {h['handled_by']}" if h["handled_by"] else "")
+                for h in row["history"])}
         writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
 
 
@@ -43,15 +49,24 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def export_rows(uow: AbstractUnitOfWork, since: datetime | None = None, batch_size: int = 1000
-                ) -> Iterator[dict[str, Any]]:
+HistoryOf = Callable[[list[Mention]], dict[int, list[dict[str, Any]]]]
+"""For a batch of mentions, each one's history rows (services/history.export_histories)."""
+
+
+def export_rows(uow: AbstractUnitOfWork, since: datetime | None = None, batch_size: int = 1000,
+                history_of: HistoryOf | None = None) -> Iterator[dict[str, Any]]:
+    """Every mention (arrived since `since`), by id; with `history_of`, each row's `history` too."""
     last_id = 0
     while True:
         batch = uow.repo.mentions_after(last_id, since, batch_size)
         if not batch:
             return
+        histories = history_of(batch) if history_of is not None else {}
         for mention in batch:
-            yield _row(mention)
+            row = _row(mention)
+            if history_of is not None:
+                row["history"] = histories.get(mention.id, [])
+            yield row
         last_id = batch[-1].id
 
 

@@ -77,7 +77,7 @@ def _author(uow: AbstractUnitOfWork, item: MentionItem) -> Author | None:
         return None
     author = uow.repo.author(item.source_type, key)
     if author is None:
-        author = Author(platform=item.source_type, key=key, display_name=item.author)
+        author = Author(platform=item.source_type, key=key, display_name=item.author, by_name=not item.author_id)
         uow.repo.add(author)
         uow.repo.flush()
     return author

@@ -8,19 +8,27 @@ the team take any unit of work (tests/support/fakes.FakeUnitOfWork included); th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from review_watch.clock import Clock
 from review_watch.config import Config
 from review_watch.domain import cases as domain
 from review_watch.domain.permissions import AGENT, Member, Operation, decide
-from review_watch.services import cases, review_queue, stats
+from review_watch.domain.priority import by_priority
+from review_watch.services import cases, review_queue, satisfaction, stats
 from review_watch.services.cases import ActionRefused, ActionResult
+from review_watch.services.history import author_history
+from review_watch.services.priorities import case_priorities
 from review_watch.services.review_queue import Verdict
+from review_watch.services.satisfaction import BrandSatisfaction
 from review_watch.services.stats import TeamStats
 from review_watch.services.views import CaseView, StaffView, case_view, staff_view
 from review_watch.storage.orm import Staff
 from review_watch.storage.unit_of_work import AbstractUnitOfWork, UnitOfWork
+
+QUEUE_CANDIDATES = 200  # the open cases ranked for /queue (soonest deadline first before ranking)
+QUEUE_SHOWN = 20
 
 
 def _actor(uow: AbstractUnitOfWork, actor_id: int) -> Staff:
@@ -62,8 +70,9 @@ def join(uow: AbstractUnitOfWork, config: Config, code: str, telegram_id: int, c
 
 
 def view_case(uow: UnitOfWork, config: Config, case_id: int, actor_id: int, now: datetime) -> CaseView:
-    """The case as the actor may see it (agents: their own)."""
-    return _case_for(uow, config, case_id, actor_id, now, Operation.VIEW_CASE)
+    """The case as the actor may see it (agents: their own), with the author's earlier mentions of the brand."""
+    view = _case_for(uow, config, case_id, actor_id, now, Operation.VIEW_CASE)
+    return replace(view, history=tuple(author_history(uow, case_id, now)))
 
 
 def check_may_reply(uow: UnitOfWork, config: Config, case_id: int, actor_id: int, now: datetime) -> None:
@@ -83,13 +92,23 @@ def _case_for(
 
 
 def queue(uow: UnitOfWork, config: Config, actor_id: int, now: datetime) -> list[CaseView]:
-    """The actor's open cases, soonest deadline first."""
-    return stats.my_queue(uow, config, _actor(uow, actor_id).id, now)
+    """The actor's open cases, most urgent first (domain/priority), then soonest deadline."""
+    views = stats.my_queue(uow, config, _actor(uow, actor_id).id, now, limit=QUEUE_CANDIDATES)
+    priorities = case_priorities(uow, [view.case_id for view in views])
+    ranked = by_priority((replace(view, priority=priorities[view.case_id]), priorities[view.case_id],
+                          view.deadline_at, view.case_id) for view in views)
+    return ranked[:QUEUE_SHOWN]
 
 
 def team_figures(uow: UnitOfWork, actor_id: int, now: datetime) -> TeamStats:
     _require(staff_view(_actor(uow, actor_id)).member, Operation.STATS)
     return stats.team_stats(uow, now)
+
+
+def satisfaction_figures(uow: UnitOfWork, config: Config, actor_id: int, now: datetime) -> list[BrandSatisfaction]:
+    """Each brand's satisfaction index and its sources', with the warnings that stand (/stats)."""
+    _require(staff_view(_actor(uow, actor_id)).member, Operation.STATS)
+    return satisfaction.brand_satisfaction(uow, config, now)
 
 
 def assignees(uow: AbstractUnitOfWork, actor_id: int) -> list[str]:

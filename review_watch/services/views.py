@@ -7,7 +7,9 @@ from datetime import datetime
 
 from review_watch.config import Config
 from review_watch.domain.business_time import business_seconds_between
+from review_watch.domain.customer_history import HistoryEntry
 from review_watch.domain.permissions import Member
+from review_watch.domain.priority import Priority
 from review_watch.domain.replies import VISIBLE_STATES
 from review_watch.storage.orm import ReplyRow, Staff
 from review_watch.storage.unit_of_work import AbstractUnitOfWork
@@ -64,6 +66,8 @@ class CaseView:
     routing_note: str | None
     reply_state: str | None = None  # its reply on the platform (services/replies): posting, posted ...
     reply_id: int | None = None
+    history: tuple[HistoryEntry, ...] = ()  # the author's earlier mentions of the brand (/case)
+    priority: Priority | None = None  # why it stands where it does in /queue
 
 
 def seconds_left(config: Config, deadline_at: datetime, now: datetime) -> float:

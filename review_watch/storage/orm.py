@@ -102,12 +102,16 @@ class Author(Base):
     platform: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(300))  # platform id of the author, else the display name
     display_name: Mapped[str | None] = mapped_column(String(300))
+    # keyed by display name (the platform gave no id): the same author only within one source
+    by_name: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Mention(Base):
     __tablename__ = "mentions"
     __table_args__ = (UniqueConstraint("source_id", "external_id", name="uq_mentions_source_external_id"),
-                      Index("ix_mentions_arrived_at", "arrived_at"))
+                      Index("ix_mentions_arrived_at", "arrived_at"),
+                      Index("ix_mentions_brand_arrived", "brand_id", "arrived_at"),
+                      Index("ix_mentions_brand_published", "brand_id", "published_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     external_id: Mapped[str] = mapped_column(String(300))
@@ -173,7 +177,8 @@ class Case(Base):
     """One per mention that needs a response; its id is the mention's id."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_open_next_due", "next_due_at"),)
+    __table_args__ = (Index("ix_cases_open_next_due", "next_due_at"),
+                      Index("ix_cases_brand_answered", "brand", "answered_at"))
     id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), primary_key=True)
     brand: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), index=True)
@@ -309,6 +314,18 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     holder: Mapped[str] = mapped_column(String(300))
     expires_at: Mapped[datetime]
+
+
+class SatisfactionState(Base):
+    """Whether a satisfaction warning stands for a brand (source "") or one of its sources: one per fall."""
+
+    __tablename__ = "satisfaction_states"
+    brand: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    warned: Mapped[bool] = mapped_column(Boolean)
+    average: Mapped[float | None] = mapped_column(Float)
+    changed_at: Mapped[datetime]
+
 
 class Incident(Base):
     """A spike of a brand's complaints (domain/crisis.py), handled as one: its cases, its leads' cards."""

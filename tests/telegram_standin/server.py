@@ -87,11 +87,42 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _image_size(data: bytes) -> tuple[int, int]:
+PHOTO_MAX_BYTES = 10 * 1024 * 1024  # sendPhoto: "The photo must be at most 10 MB in size"
+PHOTO_MAX_SIDES = 10_000  # "The photo's width and height must not exceed 10000 in total"
+PHOTO_MAX_RATIO = 20  # "Width and height ratio must be at most 20"
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG, GIF or JPEG; None when the bytes are none of them (Telegram cannot use them)."""
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         width, height = struct.unpack(">II", data[16:24])
         return int(width), int(height)
-    return 0, 0
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        width, height = struct.unpack("<HH", data[6:10])
+        return int(width), int(height)
+    if data[:2] == b"\xff\xd8":
+        at = 2
+        while at + 9 <= len(data) and data[at] == 0xFF:
+            marker, length = data[at + 1], struct.unpack(">H", data[at + 2:at + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                height, width = struct.unpack(">HH", data[at + 5:at + 9])
+                return int(width), int(height)
+            at += 2 + length
+    return None
+
+
+def check_photo(data: bytes) -> tuple[int, int]:
+    """The photo's size, or the error Telegram answers for a photo it will not take."""
+    if len(data) > PHOTO_MAX_BYTES:
+        raise bad_request("PHOTO_SAVE_FILE_INVALID")
+    size = _image_size(data)
+    if size is None:
+        raise bad_request("IMAGE_PROCESS_FAILED")
+    width, height = size
+    if not width or not height or width + height > PHOTO_MAX_SIDES or max(width, height) > PHOTO_MAX_RATIO * min(
+            width, height):
+        raise bad_request("PHOTO_INVALID_DIMENSIONS")
+    return width, height
 
 
 class BotApiStandIn:
@@ -497,13 +528,13 @@ class BotApiStandIn:
         state = self._chat(params["chat_id"])
         photo = params["photo"]
         if isinstance(photo, UploadedFile):
+            width, height = check_photo(photo.data)
             file_id = f"standin-photo-{next(self.file_ids)}"
             self.files[file_id] = photo.data
-            width, height = _image_size(photo.data)
             size = len(photo.data)
         elif photo in self.files:
             file_id = photo
-            width, height = _image_size(self.files[photo])
+            width, height = check_photo(self.files[photo])
             size = len(self.files[photo])
         else:
             raise bad_request("wrong file identifier/HTTP URL specified")
