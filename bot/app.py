@@ -18,6 +18,7 @@ from telegram.ext import AIORateLimiter, Application
 
 from bot import handlers, messages
 from bot.context import BotContext
+from bot.leadership import LEASE_SECONDS, lead_while_holding
 from bot.metrics import metrics_text
 from bot.sender import OutboxSender, run_forever
 from review_watch.config import ConfigError
@@ -30,6 +31,7 @@ from review_watch.services.review_queue import queue_please_look
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1 << 20  # a Telegram update is a few KiB; a bigger body is refused with 413
+SENDING_LEASE = "bot-sending"  # held by the one replica that sends, schedules and long-polls
 CRAWL_STOP_GRACE = 15.0  # seconds a crawl gets to stop cleanly when `run` stops, before it is killed
 
 
@@ -106,18 +108,20 @@ async def serve(app: BotContext, config_path: Path | None = None, crawl: bool = 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    sender = OutboxSender(app, application.bot)
+    lease = app.lease(SENDING_LEASE, LEASE_SECONDS)
+    leader_tasks: list[asyncio.Task[None]] = []
+    senders: list[OutboxSender] = []
 
     async def tick() -> None:
         def work() -> None:
             with app.unit_of_work() as uow:
                 scheduler_tick(uow, app.config, app.clock)
                 queue_please_look(uow, app.config, app.clock)
-                queue_due_digests(uow, app.config, app.clock())
             with app.unit_of_work() as uow:
                 check_incidents(uow, app.config, app.clock)  # an incident closes on time with no crawl running
 
-        await asyncio.to_thread(work)
+        if lease.held():
+            await asyncio.to_thread(work)
 
     async def post_replies() -> None:
         await replies.post_due(app.unit_of_work, app.config, app.connectors, app.clock)
@@ -127,7 +131,8 @@ async def serve(app: BotContext, config_path: Path | None = None, crawl: bool = 
         await application.start()
         runner: web.AppRunner | None = None
         if settings.webhook_url:
-            # Without a configured secret, one for this run: the update path must never take anyone's POST.
+            # Every replica serves the webhook (behind a load balancer, with one configured secret). Without a
+            # configured secret, one for this run: the update path must never take anyone's POST.
             secret = settings.webhook_secret or secrets.token_urlsafe(32)
             runner = web.AppRunner(_web_app(app, application, secret))
             await runner.setup()
@@ -135,25 +140,40 @@ async def serve(app: BotContext, config_path: Path | None = None, crawl: bool = 
             await application.bot.set_webhook(f"{settings.webhook_url.rstrip('/')}/telegram",
                                               secret_token=secret)
             log.info("webhook server on %s:%s", settings.webhook_listen, settings.webhook_port)
-        else:
-            assert application.updater is not None
-            await application.bot.delete_webhook()
-            await application.updater.start_polling(timeout=int(settings.poll_timeout),
-                                                    allowed_updates=Update.ALL_TYPES)
-        tasks = [asyncio.create_task(run_forever(sender.dispatch, settings.send_interval, "outbox sender")),
-                 asyncio.create_task(run_forever(post_replies, settings.send_interval, "reply sender")),
-                 asyncio.create_task(run_forever(tick, settings.tick_interval, "scheduler"))]
-        if crawl and config_path is not None:
-            tasks.append(asyncio.create_task(run_forever(lambda: _crawl_periodically(config_path),
-                                                         app.config.crawl.interval, "crawl")))
+
+        async def start_leading() -> None:
+            """The lease's holder sends, schedules and, without a webhook, long-polls (one poller at a time)."""
+            sender = OutboxSender(app, application.bot, may_send=lease.held)
+            senders.append(sender)
+            leader_tasks.append(asyncio.create_task(run_forever(sender.dispatch, settings.send_interval,
+                                                                "outbox sender")))
+            leader_tasks.append(asyncio.create_task(run_forever(post_replies, settings.send_interval,
+                                                                "reply sender")))
+            leader_tasks.append(asyncio.create_task(run_forever(tick, settings.tick_interval, "scheduler")))
+            if crawl and config_path is not None:
+                leader_tasks.append(asyncio.create_task(run_forever(lambda: _crawl_periodically(config_path),
+                                                                    app.config.crawl.interval, "crawl")))
+            if not settings.webhook_url and application.updater is not None:
+                await application.bot.delete_webhook()
+                await application.updater.start_polling(timeout=int(settings.poll_timeout),
+                                                        allowed_updates=Update.ALL_TYPES)
+
+        async def stop_leading() -> None:
+            for task in leader_tasks:
+                task.cancel()
+            await asyncio.gather(*leader_tasks, return_exceptions=True)
+            leader_tasks.clear()
+            for sender in senders:
+                await sender.close()
+            senders.clear()
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+
+        leadership = asyncio.create_task(lead_while_holding(lease, start_leading, stop_leading))
         log.info("review-watch bot running")
         await stop.wait()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await sender.close()
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        leadership.cancel()
+        await asyncio.gather(leadership, return_exceptions=True)
         await application.stop()
         if runner is not None:
             await runner.cleanup()

@@ -54,8 +54,10 @@ class OutboxSender:
     shared clock spaces all sends evenly. A chat whose send failed is held back until its retry time."""
 
     def __init__(self, app: BotContext, bot: Bot, batch_size: int = 200, per_chat_interval: float = PER_CHAT_INTERVAL,
-                 global_rate: float | None = GLOBAL_RATE) -> None:
+                 global_rate: float | None = GLOBAL_RATE, may_send: Callable[[], bool] = lambda: True) -> None:
+        """`may_send`: asked before each send; False (a replica whose sending lease has lapsed) stops it."""
         self.app = app
+        self.may_send = may_send
         self.bot = bot
         self.batch_size = batch_size
         self.per_chat_interval = per_chat_interval
@@ -90,7 +92,7 @@ class OutboxSender:
 
     async def dispatch(self) -> int:
         """Hand what is due now to the chats' workers; returns how many messages were handed over."""
-        if self._stopping or len(self._in_hand) >= self.batch_size:
+        if self._stopping or not self.may_send() or len(self._in_hand) >= self.batch_size:
             return 0  # enough in hand; the database is asked again once some are through
         jobs = await asyncio.to_thread(self._prepare, frozenset(self._in_hand))
         for job in jobs:
@@ -130,7 +132,7 @@ class OutboxSender:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 await self._global_slot()
-                if self._stopping:
+                if self._stopping or not self.may_send():
                     break
                 try:
                     delivered = await self._deliver(job)
