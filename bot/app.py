@@ -117,6 +117,7 @@ async def serve(app: BotContext, config_path: Path | None = None, crawl: bool = 
             with app.unit_of_work() as uow:
                 scheduler_tick(uow, app.config, app.clock)
                 queue_please_look(uow, app.config, app.clock)
+                queue_due_digests(uow, app.config, app.clock())
             with app.unit_of_work() as uow:
                 check_incidents(uow, app.config, app.clock)  # an incident closes on time with no crawl running
 
