@@ -287,6 +287,21 @@ def _next(case: Case, action: Action, actor: str, at: datetime, policy: Response
     raise TypeError(f"unknown case action {action!r}")
 
 
+def route(case: Case, assignee: str | None, reason: str, *, actor: str, at: datetime) -> Transition:
+    """Routing's decision (domain/routing) applied to an open case: to `assignee`, or to nobody when no one fits
+    (the leads are told). A new case becomes assigned; a claimed case whose claimer is routed away from goes
+    back to assigned."""
+    if at.tzinfo is None:
+        raise ValueError(f"the time of an action must carry a UTC offset: {at.isoformat()}")
+    _require_open(case, "route")
+    status = CaseStatus.ASSIGNED if case.status == CaseStatus.CLAIMED else case.status
+    if status == CaseStatus.NEW and assignee is not None:
+        status = CaseStatus.ASSIGNED
+    after = replace(case, status=status, assignee=assignee)
+    details = {"assignee": assignee or "", "reason": reason, "previous_assignee": case.assignee or ""}
+    return Transition(after, CaseEvent("assigned", actor, at, details, case.status, after.status))
+
+
 def apply(case: Case, action: Action, *, actor: str, at: datetime, policy: ResponsePolicy) -> Transition:
     """Apply an action by `actor` at `at`; raises IllegalTransition when the case's state forbids it."""
     if at.tzinfo is None:

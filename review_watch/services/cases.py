@@ -15,7 +15,7 @@ from review_watch.domain.brand_matching import covers_brand
 from review_watch.domain.permissions import AGENT, Member, Operation, decide, is_lead
 from review_watch.domain.routing import CaseToRoute, reroute_open_cases
 from review_watch.services.feedback import record_false_alarm
-from review_watch.services.policy import reschedule, staff_calendar, to_domain
+from review_watch.services.policy import reschedule, staff_calendar, store_transition, to_domain
 from review_watch.services.triage import (
     SYSTEM_ACTOR,
     apply_routing,
@@ -24,7 +24,7 @@ from review_watch.services.triage import (
     staff_ids_by_name,
     staff_members,
 )
-from review_watch.storage.orm import Case, CaseEvent, Invite, OutboxMessage, Staff
+from review_watch.storage.orm import Case, Invite, OutboxMessage, Staff
 from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
 
@@ -37,24 +37,6 @@ class ActionRefused(Exception):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
         self.key = key
-
-
-def _store(uow: AbstractUnitOfWork, row: Case, case: domain.Case, event: domain.CaseEvent,
-           details: dict[str, object] | None = None) -> None:
-    row.status = case.status.value
-    row.deadline_at, row.remind_at = case.deadline, case.remind_at
-    row.answered_at, row.waiting_since = case.answered_at, case.waiting_since
-    row.snoozed_until = case.snoozed_until
-    row.resume_status = case.resume_status.value if case.resume_status else None
-    row.escalation_level = case.escalation_level
-    if case.reminded and row.reminded_at is None:
-        row.reminded_at = event.at
-    if case.assignee != (row.assignee.name if row.assignee else None):
-        row.assignee_id = staff_ids_by_name(uow, [case.assignee]).get(case.assignee) if case.assignee else None
-    uow.repo.add(CaseEvent(mention_id=row.id, kind=event.kind, actor=event.actor, at=event.at,
-                              details={**event.details, **(details or {}),
-                                       "from": event.status_from.value if event.status_from else None,
-                                       "to": event.status_to.value if event.status_to else None}))
 
 
 def staff_by_telegram_id(uow: AbstractUnitOfWork, telegram_id: int) -> Staff | None:
@@ -101,7 +83,7 @@ def perform(uow: AbstractUnitOfWork, config: Config, case_id: int, action: domai
         transition = domain.apply(to_domain(row), action, actor=actor.name, at=now, policy=config.response_policy)
     except domain.IllegalTransition as exc:
         raise ActionRefused("illegal_transition", str(exc)) from None
-    _store(uow, row, transition.case, transition.event, {"note": note} if note else None)
+    store_transition(uow, row, transition.case, transition.event, {"note": note} if note else None)
     if isinstance(action, domain.NotActionable):
         record_false_alarm(uow, row.id, actor.name, now)
     uow.repo.load_assignee(row)  # the reminder waits for the new assignee's hours, not the old one's
@@ -138,7 +120,7 @@ def record_reply(uow: AbstractUnitOfWork, config: Config, case_id: int, channel:
     now = clock()
     transition = domain.apply(to_domain(row), domain.Reply(channel), actor=actor, at=now,
                               policy=config.response_policy)
-    _store(uow, row, transition.case, transition.event)
+    store_transition(uow, row, transition.case, transition.event)
     uow.repo.load_assignee(row)
     reschedule(config, row, now)
     uow.repo.flush()
@@ -195,7 +177,6 @@ def _reroute_open_cases_of(uow: AbstractUnitOfWork, config: Config, member: Staf
     by_id = {r.id: r for r in rows}
     for case_to_route, decision in zip(to_route, decisions, strict=True):
         row = by_id[case_to_route.case_id]
-        row.status = domain.CaseStatus.ASSIGNED if row.status == domain.CaseStatus.CLAIMED else row.status
         apply_routing(uow, row, decision, now, SYSTEM_ACTOR)
         uow.repo.load_assignee(row)
         reschedule(config, row, now)
@@ -276,19 +257,19 @@ def _tick_case(uow: AbstractUnitOfWork, config: Config, policy: domain.ResponseP
     case = to_domain(row)
     if case.status == domain.CaseStatus.SNOOZED and case.snoozed_until and case.snoozed_until <= now:
         transition = domain.apply(case, domain.Wake(), actor=SYSTEM_ACTOR, at=now, policy=policy)
-        _store(uow, row, transition.case, transition.event)
+        store_transition(uow, row, transition.case, transition.event)
         case = transition.case
     due = domain.case_due_actions(case, policy, now, calendar)
     if due.remind and row.assignee_id is not None:
         transition = domain.apply(case, domain.Remind(), actor=SYSTEM_ACTOR, at=now, policy=policy)
-        _store(uow, row, transition.case, transition.event)
+        store_transition(uow, row, transition.case, transition.event)
         case = transition.case
         outbox.queue(kind="reminder", dedupe_key=f"reminder:{row.id}", staff_id=row.assignee_id, case_id=row.id,
                      now=now)
         figures.reminders += 1
     for level in due.escalate:
         transition = domain.apply(case, domain.Escalate(level), actor=SYSTEM_ACTOR, at=now, policy=policy)
-        _store(uow, row, transition.case, transition.event)
+        store_transition(uow, row, transition.case, transition.event)
         case = transition.case
         for lead in _leads_for(staff, row, policy.levels[level - 1]):
             outbox.queue(kind="escalation", dedupe_key=f"escalation:{row.id}:{level}:{lead.id}",

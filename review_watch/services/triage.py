@@ -13,7 +13,7 @@ from review_watch.domain.business_time import is_open
 from review_watch.domain.judgement import Classifier, Judgement, TextToJudge
 from review_watch.domain.routing import RoutingDecision, StaffMember, route
 from review_watch.services.incidents import link_new_case
-from review_watch.services.policy import reschedule
+from review_watch.services.policy import reschedule, store_transition, to_domain
 from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage, SentimentResult
 from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
@@ -92,16 +92,13 @@ def staff_ids_by_name(uow: AbstractUnitOfWork, names: Iterable[str]) -> dict[str
 
 
 def apply_routing(uow: AbstractUnitOfWork, case: Case, decision: RoutingDecision, now: datetime, actor: str) -> None:
-    """Assign the case as decided, record it, and queue the alert and the leads' notes."""
+    """Route the case as decided through the domain's life cycle, record it, and queue the alert and the
+    leads' notes."""
     ids = staff_ids_by_name(uow, [n for n in (decision.assignee, *decision.notify_leads) if n])
-    previous = case.assignee_id
-    case.assignee_id = ids.get(decision.assignee) if decision.assignee else None
+    uow.repo.load_assignee(case)
+    transition = domain.route(to_domain(case), decision.assignee, decision.reason, actor=actor, at=now)
+    store_transition(uow, case, transition.case, transition.event)
     case.routing_note = decision.reason
-    if case.status == domain.CaseStatus.NEW and case.assignee_id is not None:
-        case.status = domain.CaseStatus.ASSIGNED
-    uow.repo.add(CaseEvent(mention_id=case.id, kind="assigned", actor=actor, at=now,
-                              details={"assignee": decision.assignee, "reason": decision.reason,
-                                       "previous_assignee_id": previous}))
     if case.assignee_id is not None and not case.alert_withheld:  # withheld: on its incident's running count
         queue_message(uow, kind="alert", dedupe_key=f"alert:{case.id}:{case.assignee_id}",
                       staff_id=case.assignee_id, case_id=case.id, now=now)

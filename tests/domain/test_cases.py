@@ -31,6 +31,7 @@ from review_watch.domain.cases import (
     due_actions,
     escalation_due_at,
     open_case,
+    route,
 )
 from tests.domain.calendars import STOCKHOLM, CalendarSpec, hours
 
@@ -306,3 +307,27 @@ def test_due_actions_takes_plain_fields() -> None:
                       remind_at=_at("2026-11-23T15:45:00+01:00"), answered=False, reminded=True,
                       escalation_level_sent=1, now=_at("2026-11-23T18:30:00+01:00"))
     assert due == DueNow(False, (), _at("2026-11-24T18:00:00+01:00"))
+
+
+def test_routing_assigns_a_new_case_and_hands_a_claimed_one_back_as_assigned() -> None:
+    new = open_case(POLICY, MONDAY_9)
+    routed = route(new, "Anna", "reads en", actor="system", at=MONDAY_9)
+    assert (routed.case.status, routed.case.assignee, routed.case.deadline) == (CaseStatus.ASSIGNED, "Anna",
+                                                                                new.deadline)
+    assert (routed.event.kind, dict(routed.event.details), routed.event.status_from, routed.event.status_to) == (
+        "assigned", {"assignee": "Anna", "reason": "reads en", "previous_assignee": ""}, CaseStatus.NEW,
+        CaseStatus.ASSIGNED)
+
+    claimed = apply(routed.case, Claim(), actor="Anna", at=MONDAY_9, policy=POLICY).case
+    moved = route(claimed, "Boris", "Anna is unreachable", actor="system", at=MONDAY_9)
+    assert (moved.case.status, moved.case.assignee, moved.event.details["previous_assignee"]) == (
+        CaseStatus.ASSIGNED, "Boris", "Anna")
+
+    nobody = route(new, None, "no one reads he", actor="system", at=MONDAY_9)
+    assert (nobody.case.status, nobody.case.assignee) == (CaseStatus.NEW, None)
+
+
+def test_a_closed_case_is_not_routed() -> None:
+    closed = apply(open_case(POLICY, MONDAY_9), NotActionable(), actor="Lena", at=MONDAY_9, policy=POLICY).case
+    with pytest.raises(IllegalTransition, match="cannot route a not_actionable case: it is closed"):
+        route(closed, "Anna", "", actor="system", at=MONDAY_9)
