@@ -15,7 +15,7 @@ from review_watch.domain.permissions import Member, Operation, decide
 from review_watch.services.cases import ActionRefused
 from review_watch.services.feedback import MISSED, UNSURE_ANSWER, not_a_complaint_label, record_example
 from review_watch.services.triage import open_case_for, queue_message
-from review_watch.storage.orm import Mention, PleaseLookListing, Staff
+from review_watch.storage.orm import Mention, PleaseLookListing, SentimentResult, Staff
 from review_watch.storage.unit_of_work import AbstractUnitOfWork
 
 LIST_INTERVAL = timedelta(hours=1)  # a lead gets a "please look" list at most this often
@@ -117,7 +117,19 @@ def _may(actor: Staff, operation: Operation) -> None:
         raise ActionRefused(decision.reason, f"{actor.name} may not {operation.value}")
 
 
+def _judge_a_complaint(uow: AbstractUnitOfWork, mention: Mention, actor: Staff, now: datetime) -> None:
+    """The lead's judgement replaces the model's: from now on the mention is a complaint, judged by that lead
+    (export, stats and the digests count it so); the model's flags stay."""
+    judgement = mention.sentiment
+    if judgement is None:
+        judgement = SentimentResult(mention_id=mention.id, language=mention.language)
+        uow.repo.add(judgement)
+    judgement.label, judgement.score, judgement.negative, judgement.unsure = "negative", 1.0, True, False
+    judgement.model, judgement.classified_at = f"judged by {actor.name}", now
+
+
 def _open(uow: AbstractUnitOfWork, config: Config, mention: Mention, actor: Staff, now: datetime) -> Verdict:
+    _judge_a_complaint(uow, mention, actor, now)
     case = open_case_for(uow, config, mention, now, actor.name)
     return Verdict(mention.id, case.id, case.assignee.name if case.assignee else None, case.deadline_at)
 
@@ -145,7 +157,8 @@ def url_variants(url: str) -> list[str]:
 
 
 def report_missed(uow: AbstractUnitOfWork, config: Config, url: str, actor: Staff, clock: Clock) -> Verdict:
-    """A lead's /missed URL: the crawled mention at that URL was a complaint; open its case, routed as any."""
+    """A lead's /missed URL: the crawled mention at that URL was a complaint; it is judged so again (the lead's
+    judgement replaces the model's) and its case opened, routed as any."""
     _may(actor, Operation.REPORT_MISSED)
     mention = uow.repo.mention_at_url(url_variants(url))
     if mention is None:

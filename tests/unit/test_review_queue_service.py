@@ -84,7 +84,11 @@ def test_missed_opens_the_case_of_the_mention_at_that_url_once(world: World) -> 
     verdict = report_missed(world.uow, world.config, f"{missed.url}/", lena, world.clock)  # a trailing slash
 
     assert (verdict.case_id, verdict.assignee) == (missed.id, "Anna")
-    assert [(e.kind, e.label) for e in world.repo.feedback] == [(MISSED, "negative")]
+    assert [(e.kind, e.label, e.model_label) for e in world.repo.feedback] == [(MISSED, "negative", "positive")]
+    # judged again: the lead's judgement is the mention's now, as export and the figures show it
+    judgement = missed.sentiment
+    assert judgement is not None and (judgement.label, judgement.negative, judgement.model) == (
+        "negative", True, "judged by Lena")
     with pytest.raises(AlreadyACase):
         report_missed(world.uow, world.config, missed.url or "", lena, world.clock)
     with pytest.raises(ActionRefused, match="no crawled mention"):
