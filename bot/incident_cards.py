@@ -62,9 +62,9 @@ def incident_keyboard(view: IncidentView, lang: str) -> Keyboard:
     rows: Keyboard = []
     first = []
     if view.acknowledged_by is None:
-        first.append(Button(t("button.incident_ack", lang), encode_callback(INCIDENT_ACK, view.incident_id)))
+        first.append(Button(t("button.incack", lang), encode_callback(INCIDENT_ACK, view.incident_id)))
     if view.holding_reply_configured and view.open_cases:
-        first.append(Button(t("button.incident_hold", lang), encode_callback(INCIDENT_HOLD, view.incident_id)))
+        first.append(Button(t("button.inchold", lang), encode_callback(INCIDENT_HOLD, view.incident_id)))
     if first:
         rows.append(first)
     switch = "off" if view.individual_cards else "on"
@@ -75,7 +75,7 @@ def incident_keyboard(view: IncidentView, lang: str) -> Keyboard:
 
 def render_hold_confirmation(view: IncidentView, lang: str) -> Rendered:
     """Asked before the holding reply goes to every open case."""
-    keyboard = [[Button(t("button.incident_hold_confirm", lang),
+    keyboard = [[Button(t("button.incholdok", lang),
                         encode_callback(INCIDENT_HOLD_CONFIRM, view.incident_id))]]
     return Rendered(t("incident.hold_confirm", lang, incident_id=view.incident_id, count=view.open_cases), keyboard)
 

@@ -150,6 +150,8 @@ def test_language_choice_and_fallback() -> None:
 
 
 def test_every_button_label_exists() -> None:
-    for action in callbacks.ACTIONS - {callbacks.ASSIGN_TO}:
+    for action in callbacks.ACTIONS - {callbacks.ASSIGN_TO, callbacks.INCIDENT_CARDS}:
         for lang in i18n.languages():
             assert i18n.t(f"button.{action}", lang)
+    for lang in i18n.languages():  # the incident's individual alerts: one label to switch on, one to switch off
+        assert i18n.t("button.incident_cards_on", lang) != i18n.t("button.incident_cards_off", lang)
