@@ -191,16 +191,22 @@ def until(condition: Callable[[], Any], timeout: float = 30, what: str = "") -> 
 
 
 def post_by_command(stack: Stack, key: str, text: str) -> str:
-    """`/reply ID TEXT`, then the confirmation's Post button; returns the confirmation's text."""
+    """`/reply ID TEXT`, then the confirmation's Post button; returns the confirmation's text. The confirmation
+    is found by its text and button, since notices of earlier replies may arrive in between."""
     telegram = stack.telegram
-    before = len(telegram.sent(chat_id=ANNA, method="sendMessage"))
     telegram.send_text(ANNA, f"/reply {stack.ids[key]} {text}")
-    telegram.wait_for("sendMessage", count=before + 1, chat_id=ANNA, timeout=30)
-    confirmation = telegram.messages(chat_id=ANNA)[-1]
-    (data,) = [b["callback_data"] for row in confirmation["reply_markup"]["inline_keyboard"] for b in row
-               if b.get("callback_data", "").startswith("rpost:")]
-    telegram.press_button(ANNA, confirmation["message_id"], data)
-    return str(confirmation["text"])
+
+    def confirmation() -> tuple[dict[str, Any], str] | None:
+        for message in reversed(telegram.messages(chat_id=ANNA)):
+            data = [b.get("callback_data", "") for row in (message.get("reply_markup") or {}).get(
+                "inline_keyboard", []) for b in row if b.get("callback_data", "").startswith("rpost:")]
+            if data and text in message.get("text", ""):
+                return message, data[0]
+        return None
+
+    message, data = until(confirmation, what=f"the confirmation of the reply to {key}")
+    telegram.press_button(ANNA, message["message_id"], data)
+    return str(message["text"])
 
 
 def replied_visible(stack: Stack, key: str) -> bool:
@@ -237,8 +243,57 @@ def test_killed_after_the_platform_accepted_a_restart_posts_nothing_twice(stack:
     stack.stop_bot(kill=True)  # accepted there, not recorded here
     assert stack.export()[key]["status"] != "replied"
     stack.start_bot()
-    until(lambda: replied_visible(stack, key), timeout=60, what="the case replied after the restart")
+    until(lambda: replied_visible(stack, key), timeout=120, what="the case replied after the restart")
     assert len(stack.accepted(key)) == 1
+
+
+def card(stack: Stack, key: str) -> dict[str, Any] | None:
+    """The case's card, once it carries the buttons of a posted reply (edit and delete)."""
+    for message in stack.telegram.messages(chat_id=ANNA):
+        lines = message.get("text", "").splitlines()
+        data = [b.get("callback_data", "") for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+                for b in row]
+        if lines and lines[-1].endswith(f" #{stack.ids[key]}") and any(d.startswith("rchange:") for d in data):
+            return message
+    return None
+
+
+def press(stack: Stack, message: dict[str, Any], prefix: str) -> None:
+    (data,) = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
+               if b.get("callback_data", "").startswith(prefix)]
+    stack.telegram.press_button(ANNA, message["message_id"], data)
+
+
+def said_after(stack: Stack, act: Callable[[], object], words: str) -> str:
+    """Does `act`, then waits for the bot's message to Anna containing `words` (other messages may come too)."""
+    before = len(stack.telegram.sent(chat_id=ANNA, method="sendMessage"))
+    act()
+    return str(until(lambda: next((sent["text"] for sent in stack.telegram.sent(chat_id=ANNA, method="sendMessage")
+                                   [before:] if words in sent["text"]), None), what=words))
+
+
+def edit_from_card(stack: Stack, key: str, text: str, platform: str) -> str:
+    """The card's Edit button, then the new text; returns the bot's answer naming the platform."""
+    found = until(lambda: card(stack, key), what=f"the {key} card with its reply buttons")
+    said_after(stack, lambda: press(stack, found, "rchange:"), f"#{stack.ids[key]}")
+    return said_after(stack, lambda: stack.telegram.send_text(ANNA, text), platform)
+
+
+def test_edit_where_the_platform_allows_and_one_clear_line_where_it_does_not(stack: Stack) -> None:
+    text = "Sorry! The courier comes today at 14:00."
+    assert "changed" in edit_from_card(stack, "md-cmd", text, "Mastodon")
+    assert [r["text"] for r in stack.accepted("md-cmd")] == [text]
+    refused = edit_from_card(stack, "bs-cmd", text, "Bluesky")
+    assert "Bluesky does not let a posted reply be edited" in refused
+    assert [r["text"] for r in stack.accepted("bs-cmd")] != [text] and stack.bluesky.rejections == []
+
+
+def test_delete_from_the_card(stack: Stack) -> None:
+    press(stack, until(lambda: card(stack, "bs-cmd"), what="the Bluesky card"), "rdelete:")
+    press(stack, until(lambda: card(stack, "rd-cmd"), what="the Reddit card"), "rdelete:")
+    until(lambda: stack.accepted("bs-cmd")[0].get("deleted"), what="the Bluesky reply deleted")
+    name = stack.accepted("rd-cmd")[0]["name"]
+    until(lambda: stack.reddit.things[name].deleted, what="the Reddit reply deleted")
 
 
 def test_no_secret_in_any_log_line(stack: Stack) -> None:
