@@ -134,7 +134,12 @@ def _follow(jobs: list[_Job], limit: float) -> set[str]:
     deadline = time.monotonic() + limit
     while waiting and time.monotonic() < deadline:
         for node in {job.node.url: job.node for job in waiting.values()}.values():
-            for finished in node.finished_jobs() & set(waiting):
+            try:
+                finished_here = node.finished_jobs()
+            except ScrapydError as exc:  # a busy node may miss one poll; its jobs run on
+                log.warning("%s; asking again", exc)
+                continue
+            for finished in finished_here & set(waiting):
                 job = waiting.pop(finished)
                 log.info("%s: done on %s", job.source.name, node.url)
         if waiting:
