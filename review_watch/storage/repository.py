@@ -119,7 +119,6 @@ class Repository(Protocol):
     def incident_cards(self, incident_id: int) -> list[IncidentCard]:
         """The leads' delivered cards of the incident."""
 
-
     def pending_messages(self, now: datetime, limit: int, excluding: Collection[int] = ()) -> list[OutboxMessage]:
         """Pending messages whose time has come, oldest first, with their recipient; not those in `excluding`."""
 
