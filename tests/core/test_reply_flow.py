@@ -29,8 +29,9 @@ ACCOUNT = "replies@acme-reviews.iam.gserviceaccount.com"
 ANNA, LENA = 1001, 1004
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def play() -> Iterator[GooglePlayStandIn]:
+    """A fresh stand-in per test: each database's run of a test counts only its own replies."""
     server = GooglePlayStandIn()
     server.start()
     yield server
