@@ -289,8 +289,8 @@ def test_with_approval_the_lead_edits_and_the_edited_text_is_posted(tmp_path: Pa
         answer_to(telegram, LENA, lambda: telegram.send_text(LENA, edited))
         until(lambda: replied_visible(stack, "gp-approve"), what="the approved reply posted")
         assert [r["text"] for r in stack.play.replies_to("gp-approve")] == [edited]
-        told = [s["text"] for s in sends(telegram, ANNA)[before:]]
-        assert any("Lena" in text for text in told)
+        until(lambda: any("Lena" in s["text"] for s in sends(telegram, ANNA)[before:]),
+              what="the author told who approved")  # the notice is queued after the post is recorded
         trail = audit(stack, case_id)
         kinds = {kind: actor for kind, actor, _ in trail}
         assert kinds["reply_drafted"] == "Anna" and kinds["reply_edited_by_lead"] == "Lena"
