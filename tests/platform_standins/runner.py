@@ -30,7 +30,8 @@ class StandInThread:
         return self.url
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app, handle_signals=False)
+        # a request held open on purpose (a fault such as a hang after acceptance) is cut at stop, not awaited
+        self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
