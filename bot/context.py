@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from review_watch.clock import Clock
 from review_watch.config import Config
@@ -27,3 +29,16 @@ class BotContext(Protocol):
     def connectors(self) -> ReplyConnectors:
         """The reply connectors of the sources that have reply settings."""
         ...
+
+
+T = TypeVar("T")
+
+
+async def in_database(app: BotContext, work: Callable[[UnitOfWork], T]) -> T:
+    """`work` in one unit of work, off the event loop (database calls block)."""
+
+    def run() -> T:
+        with app.unit_of_work() as uow:
+            return work(uow)
+
+    return await asyncio.to_thread(run)

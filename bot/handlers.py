@@ -25,7 +25,7 @@ from telegram.warnings import PTBUserWarning
 from bot import callbacks, incident_handlers, messages
 from bot.callbacks import CallbackData, decode_callback
 from bot.commands import COMMANDS
-from bot.context import BotContext
+from bot.context import BotContext, in_database
 from bot.formatting import Keyboard
 from bot.incident_handlers import IncidentHandlers
 from bot.please_look import PleaseLookHandlers
@@ -49,11 +49,7 @@ class Handlers:
         self.replies = ReplyHandlers(app)
 
     async def _in_db(self, work: Callable[[UnitOfWork], T]) -> T:
-        def run() -> T:
-            with self.app.unit_of_work() as uow:
-                return work(uow)
-
-        return await asyncio.to_thread(run)
+        return await in_database(self.app, work)
 
     # Who is asking ------------------------------------------------------------------------------------
 

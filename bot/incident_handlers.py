@@ -4,7 +4,6 @@ refreshed through the outbox."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -13,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import callbacks
-from bot.context import BotContext
+from bot.context import BotContext, in_database
 from bot.i18n import t
 from bot.incident_cards import render_hold_confirmation, render_hold_done
 from bot.messages import telegram_keyboard
@@ -32,11 +31,7 @@ class IncidentHandlers:
         self.staff = staff
 
     async def _in_db(self, work: Callable[[UnitOfWork], T]) -> T:
-        def run() -> T:
-            with self.app.unit_of_work() as uow:
-                return work(uow)
-
-        return await asyncio.to_thread(run)
+        return await in_database(self.app, work)
 
     async def answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -11,7 +10,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import ContextTypes
 
 from bot import callbacks
-from bot.context import BotContext
+from bot.context import BotContext, in_database
 from bot.formatting import Button, Keyboard, Rendered, name_text, shorten, stars, user_text
 from bot.i18n import t
 from review_watch.services import staff_actions
@@ -52,11 +51,7 @@ class PleaseLookHandlers:
         self.staff = staff
 
     async def _in_db(self, work: Callable[[UnitOfWork], T]) -> T:
-        def run() -> T:
-            with self.app.unit_of_work() as uow:
-                return work(uow)
-
-        return await asyncio.to_thread(run)
+        return await in_database(self.app, work)
 
     async def answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A lead's "complaint" / "not a complaint" on the list."""

@@ -8,7 +8,6 @@ buttons, which carry the case and the template's name (`rtpl:<case id>:<name>`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -16,7 +15,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
-from bot.context import BotContext
+from bot.context import BotContext, in_database
 from bot.formatting import Button, Keyboard, Rendered, name_text, platform_name, reply_quote, user_text
 from bot.i18n import t
 from review_watch.services import replies
@@ -101,11 +100,7 @@ class ReplyHandlers:
         self.app = app
 
     async def _in_db(self, work: Callable[[UnitOfWork], T]) -> T:
-        def run() -> T:
-            with self.app.unit_of_work() as uow:
-                return work(uow)
-
-        return await asyncio.to_thread(run)
+        return await in_database(self.app, work)
 
     async def _try(self, member: StaffView, say: Say, work: Callable[[UnitOfWork], T]) -> T | None:
         try:
