@@ -27,7 +27,6 @@ import hmac
 import itertools
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +35,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.platform_standins.lexicons import LexiconError, Lexicons
-from tests.platform_standins.runner import StandInThread, platform_spec
+from tests.platform_standins.runner import FaultQueue, StandInThread, platform_spec
 
 POST = "app.bsky.feed.post"
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
@@ -45,15 +44,6 @@ _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
 @functools.cache
 def lexicons() -> Lexicons:
     return Lexicons(platform_spec("bluesky", "lexicons"))
-
-
-@dataclass
-class Fault:
-    kind: str
-    count: int
-    method: str | None = None
-    delay: float = 0.0
-    retry_after: int = 1
 
 
 @dataclass
@@ -77,8 +67,7 @@ class BlueskyStandIn:
         self._revoked: set[str] = set()  # jti of tokens no longer good: used refresh tokens, expired access ones
         self._access_tokens: set[str] = set()  # jti of every access token issued
         self._clock_ids = itertools.count(1)
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
+        self._faults = FaultQueue()
         self._thread: StandInThread | None = None
         self.url = ""
 
@@ -123,19 +112,10 @@ class BlueskyStandIn:
 
     def fail_next(self, kind: str, count: int = 1, method: str | None = None, delay: float = 0.0,
                   retry_after: int = 1) -> None:
-        with self._lock:
-            self._faults.append(Fault(kind, count, method, delay, retry_after))
+        self._faults.add(kind, count, method, delay, retry_after)
 
     def replies_to(self, uri: str) -> list[dict[str, Any]]:
         return [r for r in self.replies if r["parent"] == uri]
-
-    def _take_fault(self, method: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.count > 0 and fault.method in (None, method):
-                    fault.count -= 1
-                    return fault
-        return None
 
     # XRPC ------------------------------------------------------------------------------------------------
 
@@ -163,7 +143,7 @@ class BlueskyStandIn:
             return _error(400, "InvalidRequest", f"Input/{exc}" if isinstance(exc, LexiconError) else "Invalid JSON")
         short = nsid.rsplit(".", 1)[1]
         self.requests.append({"method": short, "body": {k: v for k, v in body.items() if k != "password"}})
-        fault = self._take_fault(short)
+        fault = self._faults.take(short)
         if fault and fault.kind == "rate_limited":
             reset = int(time.time()) + fault.retry_after
             return _error(429, "RateLimitExceeded", "Rate Limit Exceeded",

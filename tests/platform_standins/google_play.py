@@ -21,7 +21,6 @@ import base64
 import json
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.platform_standins.runner import StandInThread, platform_spec
+from tests.platform_standins.runner import FaultQueue, StandInThread, platform_spec
 
 SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -49,15 +48,6 @@ class Review:
     author: str = "A Google user"
     reply: str | None = None
     reply_modified: float | None = None
-
-
-@dataclass
-class Fault:
-    kind: str
-    count: int
-    method: str | None = None  # "reply", "get", "list"; None: any
-    delay: float = 0.0
-    retry_after: int = 1
 
 
 @dataclass
@@ -91,8 +81,7 @@ class GooglePlayStandIn:
         self.rejections: list[dict[str, Any]] = []  # requests the real API would refuse as wrong
         self.requests: list[dict[str, Any]] = []
         self.token_grants = 0
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
+        self._faults = FaultQueue()
         self._methods = [(self._pattern(m["path"]), m["httpMethod"], name, m)
                          for name, m in self.document["resources"]["reviews"]["methods"].items()]
         self._thread: StandInThread | None = None
@@ -130,23 +119,13 @@ class GooglePlayStandIn:
 
     def fail_next(self, kind: str, count: int = 1, method: str | None = None, delay: float = 0.0,
                   retry_after: int = 1) -> None:
-        with self._lock:
-            self._faults.append(Fault(kind, count, method, delay, retry_after))
+        self._faults.add(kind, count, method, delay, retry_after)
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self._faults.clear()
 
     def replies_to(self, review_id: str) -> list[dict[str, Any]]:
         return [r for r in self.replies if r["review_id"] == review_id]
-
-    def _take_fault(self, method: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.count > 0 and fault.method in (None, method):
-                    fault.count -= 1
-                    return fault
-        return None
 
     # Token endpoint --------------------------------------------------------------------------------------
 
@@ -235,7 +214,7 @@ class GooglePlayStandIn:
                 return self._reject(400, "INVALID_ARGUMENT", f"Invalid JSON payload received. {problem}",
                                     record=True)
         self.requests.append({"method": name, "path": path_values, "body": body})
-        fault = self._take_fault(name)
+        fault = self._faults.take(name)
         if fault and fault.kind == "rate_limited":
             return self._reject(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Queries'.",
                                 headers={"Retry-After": str(fault.retry_after)})

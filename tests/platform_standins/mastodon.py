@@ -25,10 +25,8 @@ import asyncio
 import functools
 import itertools
 import json
-import threading
 import time
 import warnings
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
@@ -39,20 +37,11 @@ from aiohttp import web
 from openapi_core import OpenAPI
 
 from tests.platform_standins.checks import SpecRequest
-from tests.platform_standins.runner import StandInThread, platform_spec
+from tests.platform_standins.runner import FaultQueue, StandInThread, platform_spec
 
 SPEC_HOST = "https://mastodon.example"
 IDEMPOTENCY_WINDOW = 3600.0
 _URL = regex.compile(r"https?://\S+")
-
-
-@dataclass
-class Fault:
-    kind: str
-    count: int
-    method: str | None = None
-    delay: float = 0.0
-    retry_after: int = 1
 
 
 @functools.cache
@@ -88,8 +77,7 @@ class MastodonStandIn:
         self.requests: list[dict[str, Any]] = []
         self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
         self._ids = itertools.count(110_000_000_000_000_000)
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
+        self._faults = FaultQueue()
         self._thread: StandInThread | None = None
         self.url = ""
 
@@ -126,19 +114,10 @@ class MastodonStandIn:
 
     def fail_next(self, kind: str, count: int = 1, method: str | None = None, delay: float = 0.0,
                   retry_after: int = 1) -> None:
-        with self._lock:
-            self._faults.append(Fault(kind, count, method, delay, retry_after))
+        self._faults.add(kind, count, method, delay, retry_after)
 
     def replies_to(self, status_id: str) -> list[dict[str, Any]]:
         return [r for r in self.replies if r["in_reply_to_id"] == status_id]
-
-    def _take_fault(self, method: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.count > 0 and fault.method in (None, method):
-                    fault.count -= 1
-                    return fault
-        return None
 
     # The API ---------------------------------------------------------------------------------------------
 
@@ -153,7 +132,7 @@ class MastodonStandIn:
         operation = _operation(request.method, path)
         self.requests.append({"operation": operation, "path": path, "fields": fields,
                               "headers": {k: v for k, v in request.headers.items() if k.lower() != "authorization"}})
-        fault = self._take_fault(operation)
+        fault = self._faults.take(operation)
         if fault and fault.kind == "rate_limited":
             reset = datetime.now(UTC) + timedelta(seconds=fault.retry_after)
             return _error(429, "Too many requests", {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",

@@ -27,27 +27,17 @@ import base64
 import itertools
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.platform_standins.runner import StandInThread
+from tests.platform_standins.runner import FaultQueue, StandInThread
 
 MAX_TEXT = 10_000
 _FULLNAME = re.compile(r"^t[13]_[a-z0-9]+$")
 _GENERIC_AGENTS = ("python-requests", "python/", "aiohttp", "curl", "python-urllib")
-
-
-@dataclass
-class Fault:
-    kind: str
-    count: int
-    method: str | None = None
-    delay: float = 0.0
-    retry_after: int = 1
 
 
 @dataclass
@@ -76,8 +66,7 @@ class RedditStandIn:
         self.requests: list[dict[str, Any]] = []
         self.token_grants = 0
         self._ids = itertools.count(1_000_000)
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
+        self._faults = FaultQueue()
         self._thread: StandInThread | None = None
         self.url = ""
 
@@ -121,19 +110,10 @@ class RedditStandIn:
 
     def fail_next(self, kind: str, count: int = 1, method: str | None = None, delay: float = 0.0,
                   retry_after: int = 1) -> None:
-        with self._lock:
-            self._faults.append(Fault(kind, count, method, delay, retry_after))
+        self._faults.add(kind, count, method, delay, retry_after)
 
     def replies_to(self, fullname: str) -> list[dict[str, Any]]:
         return [r for r in self.replies if r["parent_id"] == fullname]
-
-    def _take_fault(self, method: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.count > 0 and fault.method in (None, method):
-                    fault.count -= 1
-                    return fault
-        return None
 
     def _new_id(self) -> str:
         number, digits = next(self._ids), ""
@@ -145,7 +125,7 @@ class RedditStandIn:
     # Token endpoint --------------------------------------------------------------------------------------
 
     async def _access_token(self, request: web.Request) -> web.Response:
-        fault = self._take_fault("access_token")
+        fault = self._faults.take("access_token")
         if fault and fault.kind == "server_error":
             return web.json_response({"message": "Service Unavailable", "error": 503}, status=503)
         client_id, secret = _basic(request.headers.get("Authorization", ""))
@@ -175,7 +155,7 @@ class RedditStandIn:
             status = 429 if "User-Agent" in problem else 400
             return web.json_response({"message": problem, "error": status}, status=status)
         self.requests.append({"method": method, "form": form, "query": dict(request.query)})
-        fault = self._take_fault(method)
+        fault = self._faults.take(method)
         if fault and fault.kind == "rate_limited":
             return web.json_response({"message": "Too Many Requests", "error": 429}, status=429,
                                      headers=_ratelimit_headers(fault.retry_after, remaining=0))

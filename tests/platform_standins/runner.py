@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
@@ -43,3 +44,37 @@ class StandInThread:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
+
+
+@dataclass
+class Fault:
+    kind: str
+    count: int
+    method: str | None = None  # the stand-in's name for the call it hits; None: any
+    delay: float = 0.0
+    retry_after: int = 1
+
+
+class FaultQueue:
+    """Faults waiting for the next matching requests; added from the test's thread, taken in the server's."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, kind: str, count: int = 1, method: str | None = None, delay: float = 0.0,
+            retry_after: int = 1) -> None:
+        with self._lock:
+            self._faults.append(Fault(kind, count, method, delay, retry_after))
+
+    def take(self, method: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.count > 0 and fault.method in (None, method):
+                    fault.count -= 1
+                    return fault
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
