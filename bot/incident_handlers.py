@@ -55,16 +55,20 @@ class IncidentHandlers:
                 await query.answer(t("incident.cards_switched_on" if on else "incident.cards_switched_off", lang,
                                      incident_id=incident_id))
             elif data.action == callbacks.INCIDENT_HOLD:
-                view = await self._in_db(lambda uow: incident_actions.view_for_lead(
-                    uow, config, incident_id, member.staff_id))
+                view, due = await self._in_db(lambda uow: (
+                    incident_actions.view_for_lead(uow, config, incident_id, member.staff_id),
+                    incident_actions.holding_reply_due(uow, incident_id)))
+                if not due:
+                    await query.answer(t("incident.hold_none", lang, incident_id=incident_id), show_alert=True)
+                    return
                 await query.answer()
-                rendered = render_hold_confirmation(view, lang)
+                rendered = render_hold_confirmation(view, due, lang)
                 await update.get_bot().send_message(
                     chat_id=query.message.chat.id if query.message else member.telegram_id, text=rendered.text,
                     parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(telegram_keyboard(rendered.keyboard)))
             else:
                 figures = await self._in_db(lambda uow: incident_actions.send_holding_reply(
-                    uow, config, incident_id, member.staff_id, clock))
+                    uow, config, self.app.connectors, incident_id, member.staff_id, clock))
                 await query.answer()
                 if isinstance(query.message, Message):
                     await query.message.edit_text(render_hold_done(incident_id, figures, lang),

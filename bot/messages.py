@@ -13,14 +13,14 @@ from telegram import InlineKeyboardButton
 from bot import digest, formatting
 from bot.formatting import Keyboard, Reader
 from bot.i18n import languages, t
-from bot.incident_cards import render_incident_card, render_incident_closed
+from bot.incident_cards import render_holding_refusals, render_incident_card, render_incident_closed
 from bot.please_look import render_please_look
 from review_watch.config import Config
 from review_watch.domain import cases as domain
 from review_watch.domain.permissions import may_do_leads_work
 from review_watch.services.cases import ActionRefused, ActionResult
 from review_watch.services.delivery import Delivery, OutboxView
-from review_watch.services.incidents import INCIDENT_CLOSED
+from review_watch.services.incidents import HOLDING_REFUSALS, INCIDENT_CLOSED
 from review_watch.services.satisfaction import BrandSatisfaction
 from review_watch.services.stats import TeamStats
 from review_watch.services.views import CaseView, StaffView
@@ -80,6 +80,8 @@ def render_delivery(config: Config, delivery: Delivery, now: datetime) -> Render
     if message.kind == "please_look":
         rendered = render_please_look(delivery.unsure_items, reader.lang)
         return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard))
+    if message.kind == "notice" and message.payload.get("notice") == HOLDING_REFUSALS:
+        return RenderedMessage(render_holding_refusals(message.payload, reader.lang), [])
     rendered = formatting.render_outbox(message.kind, message.payload, message.case, reader, now)
     return RenderedMessage(rendered.text, telegram_keyboard(rendered.keyboard), message.case_id,
                            is_case_card=message.kind == "alert")

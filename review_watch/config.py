@@ -328,7 +328,8 @@ class CrisisConfig(_Strict):
     max_age: float = Field(default=2 * 86400.0, gt=0)
     min_history: float = Field(default=86400.0, gt=0)
     card_interval: float = Field(default=60.0, ge=3)  # the least time between two edits of an incident card
-    holding_reply: dict[str, str] = Field(default_factory=dict)  # language -> the holding reply's text
+    # language -> the holding reply's text, with the reply templates' placeholders ({customer_name} ...)
+    holding_reply: dict[str, str] = Field(default_factory=dict)
     holding_reply_language: str = "en"  # the template for a case in a language that has none
 
     @field_validator("holding_reply")
@@ -339,6 +340,10 @@ class CrisisConfig(_Strict):
                 raise ValueError(f"{code!r} is not an ISO 639-1 language code (expected two lowercase letters)")
             if not text.strip():
                 raise ValueError(f"the {code} holding reply is empty")
+            try:
+                fill_template(text, customer_name="", agent_name="", case_number=0)
+            except ValueError as exc:
+                raise ValueError(f"the {code} holding reply: {exc}") from None
         return value
 
     @model_validator(mode="after")

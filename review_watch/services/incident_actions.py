@@ -1,7 +1,8 @@
 """What a lead does with an incident (services/incidents.py): acknowledge it, switch its individual alert cards
 on or off, and send the holding reply (config `[crisis.holding_reply]`, a template per language) to every open
-case of the incident: recorded on each case as a reply sent outside, with the text in its audit trail, once per
-case, stopping its clock as a reply does. Each is one unit of work; only leads may.
+case of the incident, once per case: posted to the customer's platform where its source has a reply connector
+(services/replies.py), else recorded as sent outside; its text and who sent it are in the case's audit trail, and
+it stops the case's clock as a reply does. Only leads may.
 """
 
 from __future__ import annotations
@@ -9,15 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from review_watch.clock import Clock
 from review_watch.config import Config
 from review_watch.domain import cases as domain
 from review_watch.domain.cases import OPEN_STATUSES
 from review_watch.domain.permissions import Member, may_do_leads_work
+from review_watch.domain.replies import ReplyConnectors, ReplyRefused, fill_template, over_limit
+from review_watch.services import replies
 from review_watch.services.cases import ActionRefused, perform
 from review_watch.services.incidents import IncidentView, incident_view, queue_card_edits
-from review_watch.storage.orm import Case, CaseEvent, Incident, Mention, SentimentResult, Staff
+from review_watch.storage.orm import Case, CaseEvent, Incident, Mention, ReplyRow, Staff
 from review_watch.storage.unit_of_work import UnitOfWork
 
 # What a lead does --------------------------------------------------------------------------------------
@@ -68,57 +73,134 @@ def set_individual_cards(uow: UnitOfWork, config: Config, incident_id: int, acto
 
 
 @dataclass(frozen=True)
+class HoldingRefusal:
+    """A case the holding reply did not reach, in one line."""
+
+    case_id: int
+    platform: str  # the case's source type
+    kind: str  # "state", "too_long", or the connector's refusal kind (domain/replies.RefusalKind)
+    reason: str
+
+
+@dataclass(frozen=True)
+class CopyByHand:
+    """A case whose platform has no reply API: recorded as sent outside, the text to post by hand."""
+
+    case_id: int
+    platform: str
+    url: str | None
+    text: str
+
+
+@dataclass(frozen=True)
 class HoldingReplyFigures:
-    replied: int  # cases that got the holding reply now
-    refused: int  # open cases with no template for their language, or whose state refused a reply
+    posting: int  # cases whose holding reply is queued for their platform (again, after a refusal)
+    sent_outside: tuple[CopyByHand, ...]
+    refused: tuple[HoldingRefusal, ...]  # refused before sending
 
 
-def holding_reply_text(config: Config, language: str | None) -> str | None:
+def holding_reply_text(config: Config, language: str | None) -> str:
+    """The template in the language, else in the fallback language (the config makes sure it has one)."""
     templates = config.crisis.holding_reply
-    if language and language in templates:
-        return templates[language]
-    return templates.get(config.crisis.holding_reply_language)
+    return templates[language if language in templates else config.crisis.holding_reply_language]
 
 
-def send_holding_reply(uow: UnitOfWork, config: Config, incident_id: int, actor_id: int,
-                       clock: Clock) -> HoldingReplyFigures:
-    """The holding reply, in each case's language (else the configured fallback), to every open case of the
-    incident that has not had it: recorded on each as a reply sent outside, the text in its audit trail."""
+def _holding_replies(uow: UnitOfWork, incident_id: int) -> dict[int, int | None]:
+    """The incident's cases that have had the holding reply: case -> its reply row (None: sent outside)."""
+    return {case_id: (details or {}).get("reply_id") for case_id, details in uow.session.execute(
+        select(CaseEvent.mention_id, CaseEvent.details).join(Case, Case.id == CaseEvent.mention_id)
+        .where(Case.incident_id == incident_id, CaseEvent.kind == "holding_reply"))}
+
+
+def _open_cases(uow: UnitOfWork, incident_id: int) -> list[Case]:
+    return list(uow.session.scalars(
+        select(Case).options(joinedload(Case.mention).joinedload(Mention.source),
+                             joinedload(Case.mention).joinedload(Mention.author),
+                             joinedload(Case.mention).joinedload(Mention.sentiment))
+        .where(Case.incident_id == incident_id, Case.status.in_(OPEN_STATUSES)).order_by(Case.id)))
+
+
+def holding_reply_due(uow: UnitOfWork, incident_id: int) -> int:
+    """How many open cases of the incident a holding reply would go to now."""
+    had = _holding_replies(uow, incident_id)
+    refused = set(uow.session.scalars(select(ReplyRow.id).where(
+        ReplyRow.id.in_([r for r in had.values() if r is not None]), ReplyRow.state == "refused")))
+    return sum(1 for case in _open_cases(uow, incident_id) if case.id not in had or had[case.id] in refused)
+
+
+def send_holding_reply(uow: UnitOfWork, config: Config, connectors: ReplyConnectors, incident_id: int,
+                       actor_id: int, clock: Clock) -> HoldingReplyFigures:
+    """The holding reply, in each case's language (else the configured fallback) with its placeholders filled,
+    to every open case of the incident that has not had it. Where the case's source has a reply connector it
+    becomes a reply posted like any other (services/replies: at most once, the case replied only when the
+    platform takes it); a holding reply the platform refused is queued again. Elsewhere it is recorded as sent
+    outside and handed back to be copied by hand. The lead's press is the approval: `[replies] approval` asks
+    for none. Each case is committed on its own, with its `holding_reply` event."""
     lead, row = _lead(uow, actor_id), _incident(uow, incident_id)
     if not config.crisis.holding_reply:
         raise ActionRefused("no_holding_reply", "no holding reply is configured ([crisis.holding_reply])")
-    answered_before = set(uow.session.scalars(
-        select(CaseEvent.mention_id).join(Case, Case.id == CaseEvent.mention_id)
-        .where(Case.incident_id == incident_id, CaseEvent.kind == "holding_reply")))
-    targets = list(uow.session.execute(
-        select(Case.id, SentimentResult.language, Mention.language).join(Mention, Mention.id == Case.id)
-        .outerjoin(SentimentResult, SentimentResult.mention_id == Case.id)
-        .where(Case.incident_id == incident_id, Case.status.in_(OPEN_STATUSES)).order_by(Case.id)))
-    replied = refused = 0
-    for case_id, judged, given in targets:
-        if case_id in answered_before:  # never twice, even if a case were open again
+    had = _holding_replies(uow, incident_id)
+    posting = 0
+    outside: list[CopyByHand] = []
+    refused: list[HoldingRefusal] = []
+    for case in _open_cases(uow, incident_id):
+        case_id, mention = case.id, case.mention
+        platform = mention.source.type
+        if case_id in had:  # never twice; a refused one goes again, as it was
+            earlier = had[case_id]
+            if earlier is not None and replies.queue_again(uow, earlier, lead, clock()):
+                uow.commit()
+                posting += 1
             continue
-        text = holding_reply_text(config, judged or given)
-        if text is None:
-            refused += 1
-            continue
-        # recorded with the reply, in its transaction: a case never has one without the other
-        uow.session.add(CaseEvent(mention_id=case_id, kind="holding_reply", actor=lead.name, at=clock(),
-                                  details={"incident": incident_id, "text": text}))
+        language = (mention.sentiment.language if mention.sentiment else None) or mention.language
+        text = fill_template(holding_reply_text(config, language), agent_name=lead.name, case_number=case_id,
+                             customer_name=mention.author.display_name if mention.author else None)
         try:
-            perform(uow, config, case_id, domain.Reply(domain.ReplyChannel.SENT_OUTSIDE), lead, clock, note=text)
-        except ActionRefused:
-            uow.rollback()
-            lead = _lead(uow, actor_id)
-            refused += 1
+            connector = connectors.for_source(mention.source.name)
+        except ReplyRefused as refusal:
+            refused.append(HoldingRefusal(case_id, platform, refusal.kind, str(refusal)))
             continue
-        replied += 1
-    row = _incident(uow, incident_id)
-    if replied:
+        if connector is None:
+            if _record_sent_outside(uow, config, incident_id, case_id, lead, text, clock):
+                outside.append(CopyByHand(case_id, platform, mention.url, text))
+            else:
+                refused.append(HoldingRefusal(case_id, platform, "state", case.status))
+            continue
+        length = over_limit(connector.limits, text)
+        if length is not None:
+            refused.append(HoldingRefusal(case_id, platform, "too_long",
+                                          f"{length} > {connector.limits.max_length} {connector.limits.unit}"))
+            continue
+        try:  # one holding reply row per case, even when two presses race (the key is unique)
+            reply_id = replies.queue_lead_reply(uow, case_id, lead, text,
+                                                f"review-watch-holding-{incident_id}-{case_id}", clock())
+        except IntegrityError:
+            uow.rollback()
+            continue
+        uow.session.add(CaseEvent(mention_id=case_id, kind="holding_reply", actor=lead.name, at=clock(),
+                                  details={"incident": incident_id, "text": text, "reply_id": reply_id}))
+        uow.commit()
+        posting += 1
+    if posting or outside:
+        row = _incident(uow, incident_id)
         row.holding_reply_by, row.holding_reply_at = lead.name, clock()
         queue_card_edits(uow, config, incident_id, clock(), at_once=True)
-    uow.commit()
-    return HoldingReplyFigures(replied, refused)
+        uow.commit()
+    return HoldingReplyFigures(posting, tuple(outside), tuple(refused))
+
+
+def _record_sent_outside(uow: UnitOfWork, config: Config, incident_id: int, case_id: int, lead: Staff, text: str,
+                         clock: Clock) -> bool:
+    """A platform without a reply API: the case replied, sent outside, as a reply typed in Telegram is there."""
+    # recorded with the reply, in its transaction: a case never has one without the other
+    uow.session.add(CaseEvent(mention_id=case_id, kind="holding_reply", actor=lead.name, at=clock(),
+                              details={"incident": incident_id, "text": text}))
+    try:
+        perform(uow, config, case_id, domain.Reply(domain.ReplyChannel.SENT_OUTSIDE), lead, clock, note=text)
+    except ActionRefused:
+        uow.rollback()
+        return False
+    return True
 
 
 def _view(uow: UnitOfWork, config: Config, incident_id: int) -> IncidentView:

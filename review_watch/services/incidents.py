@@ -11,7 +11,8 @@ count instead, edited in place at most once per `card_interval` (the outbox's ed
 skipped). Staff still find the cases in /queue. Closing tells the leads, with totals.
 
 What a lead does with an incident (acknowledge it, switch individual cards, send the holding reply) is in
-`services/incident_actions.py`.
+`services/incident_actions.py`; the platforms' refusals of its holding replies are gathered here into one
+message to the lead.
 """
 
 from __future__ import annotations
@@ -405,6 +406,41 @@ def queue_card_edits(uow: AbstractUnitOfWork, config: Config, incident_id: int, 
         _queue(uow, INCIDENT_EDIT, f"incident-edit:{incident_id}:{card.staff_id}:{tag}", card.staff_id,
                not_before, {"incident_id": incident_id, "chat_id": card.chat_id, "message_id": card.message_id},
                now=now)
+
+
+# Holding replies posted to the platforms ---------------------------------------------------------------
+
+HOLDING_REFUSALS = "holding_refusals"  # the notice that gathers the refusals of an incident's holding replies
+REFUSALS_GATHERED_FOR = timedelta(seconds=60)  # refusals this soon after the first go into the same message
+GATHER_MARGIN = timedelta(seconds=5)  # a message this close to its time may be in the sender's hands
+
+
+def holding_reply_incident(uow: UnitOfWork, case_id: int, reply_id: int) -> int | None:
+    """The incident whose holding reply this reply row is (services/incident_actions), else None."""
+    for details in uow.session.scalars(select(CaseEvent.details).where(CaseEvent.mention_id == case_id,
+                                                                      CaseEvent.kind == "holding_reply")):
+        if (details or {}).get("reply_id") == reply_id:
+            return int(details["incident"])
+    return None
+
+
+def queue_holding_refusal(uow: UnitOfWork, incident_id: int, lead_id: int, refusal: dict[str, Any],
+                          now: datetime) -> None:
+    """A platform refused a holding reply: the lead who sent it gets one message for the refusals that come
+    within a minute of each other (a token that expired refuses them all), not a notice per case."""
+    prefix = f"{HOLDING_REFUSALS}:{incident_id}:"
+    gathering = uow.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "notice", OutboxMessage.status == "pending",
+                                    OutboxMessage.staff_id == lead_id,
+                                    OutboxMessage.dedupe_key.startswith(prefix, autoescape=True),
+                                    OutboxMessage.not_before > now + GATHER_MARGIN)
+        .order_by(OutboxMessage.id)).first()
+    if gathering is not None:
+        gathering.payload = {**gathering.payload, "refusals": [*gathering.payload["refusals"], refusal]}
+        return
+    _queue(uow, "notice", f"{prefix}{lead_id}:{now.isoformat()}", lead_id,
+           now + REFUSALS_GATHERED_FOR, {"notice": HOLDING_REFUSALS, "incident_id": incident_id,
+                                         "refusals": [refusal]}, now=now)
 
 
 def record_incident_card(uow: UnitOfWork, incident_id: int, staff_id: int, chat_id: int, message_id: int) -> None:

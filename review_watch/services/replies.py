@@ -6,6 +6,8 @@ row that has been attempted before asks the platform for its current reply first
 platform's acceptance and our record never posts twice. Only when the platform accepts is the case "replied",
 visible to the customer, and its clock stopped. 429 and 5xx wait and retry; any other refusal goes back to the
 author in one line with the draft kept. A source without a reply API keeps "recorded as sent outside".
+An incident's holding reply (services/incident_actions) is posted the same way, but its lead is told of its
+refusals in one gathered message, and of its acceptance by the incident card's count, not by a notice per case.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from review_watch.domain.replies import (
 )
 from review_watch.services import cases
 from review_watch.services.cases import ActionRefused
+from review_watch.services.incidents import holding_reply_incident, queue_card_edits, queue_holding_refusal
 from review_watch.services.outbox import backoff
 from review_watch.services.triage import queue_message
 from review_watch.storage.orm import Case, CaseEvent, Mention, ReplyRow, Staff
@@ -181,6 +184,29 @@ def confirm(uow: UnitOfWork, config: Config, connectors: ReplyConnectors, reply_
     _queue_for_posting(uow, row, actor, now)
     uow.commit()
     return _view(uow, config, connectors, row)
+
+
+def queue_lead_reply(uow: UnitOfWork, case_id: int, lead: Staff, text: str, idempotency_key: str,
+                     now: datetime) -> int:
+    """A lead's reply queued for posting at once, with no draft shown and no approval asked: an incident's holding
+    reply, which the lead confirmed for all its cases at once. The key is unique among replies: a second row with
+    it fails to flush (IntegrityError). Not committed; returns the reply's id."""
+    row = ReplyRow(case_id=case_id, author_id=lead.id, state="draft", draft_text=text, text=text,
+                   idempotency_key=idempotency_key, attempts=0, created_at=now, updated_at=now)
+    uow.session.add(row)
+    uow.session.flush()
+    _queue_for_posting(uow, row, lead, now)
+    return row.id
+
+
+def queue_again(uow: UnitOfWork, reply_id: int, actor: Staff, now: datetime) -> bool:
+    """A refused reply queued again as it was. Its attempts are kept, so the platform is asked for its current
+    reply before it is posted again. Not committed; False when the reply is not refused."""
+    row = _reply(uow, reply_id)
+    if row.state != "refused":
+        return False
+    _queue_for_posting(uow, row, actor, now)
+    return True
 
 
 def cancel(uow: UnitOfWork, reply_id: int, actor_id: int, now: datetime) -> None:
@@ -336,7 +362,11 @@ def record_accepted(uow: UnitOfWork, config: Config, reply_id: int, posted: Post
            found_on_retry=found_on_retry)
     uow.session.flush()
     cases.record_reply(uow, config, row.case_id, domain.ReplyChannel.VISIBLE_TO_CUSTOMER, row.author.name, clock)
-    _tell_author(uow, row, "reply_posted", now, state=row.state)
+    incident_id = holding_reply_incident(uow, row.case_id, row.id)
+    if incident_id is None:
+        _tell_author(uow, row, "reply_posted", now, state=row.state)
+    else:  # not a notice per case: the incident card counts it as answered
+        queue_card_edits(uow, config, incident_id, now)
     uow.commit()
 
 
@@ -354,7 +384,13 @@ def record_refusal(uow: UnitOfWork, config: Config, reply_id: int, refusal: Repl
         return
     row.state = "refused"
     _event(uow, row, "reply_refused", "platform", now, reason=str(refusal), refusal=refusal.kind)
-    _tell_author(uow, row, "reply_refused", now, reason=str(refusal))
+    incident_id = holding_reply_incident(uow, row.case_id, row.id)
+    if incident_id is None:
+        _tell_author(uow, row, "reply_refused", now, reason=str(refusal))
+    else:
+        queue_holding_refusal(uow, incident_id, row.author_id, {
+            "case_id": row.case_id, "platform": row.case.mention.source.type, "kind": refusal.kind,
+            "reason": str(refusal)}, now)
     cases.refresh_card(uow, row.case, now)
     uow.commit()
 

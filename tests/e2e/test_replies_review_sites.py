@@ -3,16 +3,20 @@ the real `review-watch crawl` and `review-watch bot`, the Bot API stand-in and t
 
 One crawl and one bot serve the module: the App Store and Trustpilot reviews come from pages in their public
 formats on a loopback site, the location's Google reviews from the Business Profile stand-in itself (the
-`googlebusiness` source type). Each test answers its own review."""
+`googlebusiness` source type). Each test answers its own review. The same crawl brings a burst of complaints
+about a second brand, Globex, in its own Google location: they open an incident, whose holding reply the lead
+sends from its card to each of them once."""
 
 from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +34,7 @@ from tests.support.configs import write_config
 from tests.support.pages import Review, app_store_atom_page, trustpilot_page
 from tests.telegram_standin.runner import ControlClient, StandInThread
 
-ANNA = 1001
+ANNA, LENA = 1001, 1004
 APP_FEED = "/us/rss/customerreviews/id=284815942/sortby=mostrecent/xml"
 TRUSTPILOT_PAGE = "/review/acme.com"
 LOCATION = "accounts/1090/locations/5577"
@@ -41,6 +45,9 @@ COMPLAINT = "Acme {where}: it crashed and I lost every note I had. Support never
 APP_STORE = ["as-cmd", "as-crash"]
 TRUSTPILOT = ["5f1e2d3c4b5a69788796a5b1", "5f1e2d3c4b5a69788796a5b2"]
 GOOGLE = ["g-cmd", "g-crash"]
+GLOBEX_LOCATION = "accounts/1090/locations/9911"
+GLOBEX = [f"gx-{n}" for n in range(8)]  # as many as [crisis] min_count: a spike; Acme's six are not
+HOLDING = "We know the app crashes since 3.0; the fix is on its way. Case {case_number}."
 
 
 @dataclass
@@ -96,9 +103,14 @@ def _config(directory: Path, site: FixtureServer, app_store: AppStoreStandIn, tr
         f'timeout = 3\n'
         f'\n[[sources]]\nname = "acme-google"\ntype = "googlebusiness"\nurl = "{google.url}/v4/{LOCATION}/reviews"\n'
         f'brand = "Acme"\n[sources.reply]\nkey_file = "google-key.json"\napi_url = "{google.url}"\n'
-        f'token_url = "{google.token_url}"\ntimeout = 3\n')
+        f'token_url = "{google.token_url}"\ntimeout = 3\n'
+        f'\n[[sources]]\nname = "globex-google"\ntype = "googlebusiness"\n'
+        f'url = "{google.url}/v4/{GLOBEX_LOCATION}/reviews"\nbrand = "Globex"\n[sources.reply]\n'
+        f'key_file = "google-key.json"\napi_url = "{google.url}"\ntoken_url = "{google.token_url}"\ntimeout = 3\n')
+    globex = (f'\n[[brands]]\nname = "Globex"\naliases = ["Globex"]\n\n[crisis]\nmin_count = {len(GLOBEX)}\n'
+              f'\n[crisis.holding_reply]\nen = "{HOLDING}"\n')
     return write_config(directory, database_url=f"sqlite:///{directory / 'rw.db'}", api_url=api_url, token=token,
-                        sources=sources, extra='\n[replies]\ncheck_pending_every = 1\n')
+                        sources=sources, extra='\n[replies]\ncheck_pending_every = 1\n' + globex)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +137,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     for n, review_id in enumerate(GOOGLE):
         google.add_review(LOCATION, GoogleReview(review_id, 1, COMPLAINT.format(where=review_id),
                                                  create_time=f"2026-11-2{n}T08:00:00Z"))
-    (directory / "google-key.json").write_text(json.dumps(google.add_account(GOOGLE_ACCOUNT, {LOCATION})),
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for review_id in GLOBEX:  # written just now: the burst
+        google.add_review(GLOBEX_LOCATION, GoogleReview(review_id, 1, COMPLAINT.replace("Acme", "Globex").format(
+            where=review_id), create_time=now))
+    (directory / "google-key.json").write_text(json.dumps(google.add_account(GOOGLE_ACCOUNT,
+                                                                             {LOCATION, GLOBEX_LOCATION})),
                                                encoding="utf-8")
     standin = StandInThread()
     telegram = standin.start()
@@ -134,9 +151,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         review_watch("crawl", config=config, timeout=600)  # the model judges six reviews on a busy machine
         opened.ids = {key: row["id"] for key, row in opened.export().items()}
-        assert set(opened.ids) == {*APP_STORE, *TRUSTPILOT, *GOOGLE}, opened.ids
-        opened.start_bot()
-        telegram.wait_for("sendMessage", count=len(opened.ids), chat_id=ANNA, timeout=90)
+        assert set(opened.ids) == {*APP_STORE, *TRUSTPILOT, *GOOGLE, *GLOBEX}, opened.ids
+        opened.start_bot()  # Globex's cases are counted on the incident card, without an alert each
+        telegram.wait_for("sendMessage", count=len(opened.ids) - len(GLOBEX), chat_id=ANNA, timeout=90)
         yield opened
     finally:
         opened.close()
@@ -214,6 +231,42 @@ def test_killed_after_the_platform_accepted_a_restart_posts_nothing_twice(stack:
     state = "pending" if key in APP_STORE else "posted"
     until(lambda: replied_visible(stack, key, state), timeout=60, what="the case replied after the restart")
     assert server.accepted_for(name) == 1
+
+
+def test_the_holding_reply_of_an_incident_reaches_each_case_once(stack: Stack) -> None:
+    telegram = stack.telegram
+
+    def with_button(prefix: str) -> dict[str, Any] | None:
+        return next((m for m in reversed(telegram.messages(chat_id=LENA)) for row in (m.get("reply_markup") or {}).get(
+            "inline_keyboard", []) for b in row if b.get("callback_data", "").startswith(prefix)), None)
+
+    def press(message: dict[str, Any], prefix: str) -> None:
+        (data,) = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
+                   if b.get("callback_data", "").startswith(prefix)]
+        telegram.press_button(LENA, message["message_id"], data)
+
+    card = until(lambda: with_button("inchold:"), what="the incident card")
+    assert card["text"].startswith("🚨 Incident #") and "Globex" in card["text"]
+    press(card, "inchold:")
+    asked = until(lambda: with_button("incholdok:"), what="the confirmation")
+    assert f"{len(GLOBEX)} open cases" in asked["text"]
+    press(asked, "incholdok:")
+    press(asked, "incholdok:")  # pressed twice
+    until(lambda: all(replied_visible(stack, key) for key in GLOBEX), timeout=60, what="the incident's cases replied")
+    for key in GLOBEX:  # once each, filled in for its case
+        assert [text for name, text in stack.google.accepted if name == f"{GLOBEX_LOCATION}/reviews/{key}"] == [
+            HOLDING.format(case_number=stack.ids[key])]
+    with sqlite3.connect(stack.directory / "rw.db") as db:
+        trail = db.execute("SELECT kind, actor FROM case_events WHERE mention_id = ? AND kind IN "
+                           "('holding_reply', 'reply_posted', 'replied') ORDER BY id",
+                           (stack.ids[GLOBEX[0]],)).fetchall()
+    assert trail == [("holding_reply", "Lena"), ("reply_posted", "Lena"), ("replied", "Lena")]
+    done = until(lambda: next((m["text"] for m in telegram.messages(chat_id=LENA)
+                               if m["message_id"] == asked["message_id"] and "posting" in m["text"]), None))
+    assert f"posting to {len(GLOBEX)} cases" in done
+    # no notice per case: the card counts them
+    assert not any("Your reply to case" in sent.get("text", "") for sent in telegram.sent(chat_id=LENA))
+    assert stack.google.rejections == [] and telegram.rejections() == []
 
 
 def test_no_secret_in_any_log_line(stack: Stack) -> None:

@@ -8,13 +8,17 @@ delivers the outbox to the stand-in; the bot's tick (the scheduler and the crisi
 Expected: exactly one incident, for Acme, opened within the burst's first hour and closed when the rate has
 been usual for `close_after`; at most 10 individual alert cards for the burst's cases; the lead told at
 opening (one card, edited in place with the running count) and at closing (with totals); none for Globex;
-nothing the stand-in refuses.
+nothing the stand-in refuses. Acme's app store has a reply connector (the Google Play stand-in): the lead's
+holding reply is posted there once per case, by the bot's reply sender (`post_due`), and recorded as sent
+outside for the Trustpilot cases.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,11 +30,12 @@ from bot.sender import OutboxSender
 from review_watch.config import load_config
 from review_watch.entrypoints.bootstrap import App
 from review_watch.entrypoints.triage_worker import triage_backlog
-from review_watch.services import incident_actions, incidents
+from review_watch.services import incident_actions, incidents, replies
 from review_watch.services.cases import scheduler_tick
 from review_watch.services.ingest import store_mention
-from review_watch.storage.orm import Case, CaseEvent, Incident, OutboxMessage, Staff
+from review_watch.storage.orm import Case, CaseEvent, Incident, OutboxMessage, ReplyRow, Staff
 from spiders.items import MentionItem
+from tests.platform_standins.google_play import GooglePlayStandIn, Review
 from tests.support.configs import source_block, write_config
 from tests.support.fakes import KeywordClassifier, ManualClock
 from tests.telegram_standin.fixture import telegram_standin  # noqa: F401 - the fixture
@@ -43,6 +48,9 @@ STEP = timedelta(minutes=15)
 LENA = 1004
 AGENTS = {1001: "Anna", 1002: "Boris", 1003: "Carl"}
 HOLDING_EN = "We know card payments fail at checkout and are fixing it. We will write again when it works."
+HOLDING_RU = "Мы знаем, что оплата картой не проходит, и чиним это. Напишем, когда всё заработает."
+PACKAGE = "com.acme"
+ACCOUNT = "replies@acme-reviews.iam.gserviceaccount.com"
 
 STAFF = """
 [[staff]]
@@ -77,7 +85,7 @@ card_interval = 60
 
 [crisis.holding_reply]
 en = "{HOLDING_EN}"
-ru = "Мы знаем, что оплата картой не проходит, и чиним это. Напишем, когда всё заработает."
+ru = "{HOLDING_RU}"
 """
 
 BURST_TEXTS = ("Card declined at checkout, three times now. Terrible.",
@@ -119,9 +127,24 @@ def _item(serial: int, brand: str, source: str, text: str, negative: bool) -> Me
 
 
 @pytest.fixture
-def app(tmp_path: Path, database_url: str, telegram_standin: ControlClient) -> App:  # noqa: F811
+def play() -> Iterator[GooglePlayStandIn]:
+    """Google Play with every review of Acme's app that the week brings."""
+    server = GooglePlayStandIn()
+    server.start()
+    for serial, (_, _, source, text, negative) in enumerate(_arrivals(random.Random(17))):
+        if source == "acme-play":
+            server.add_review(PACKAGE, Review(f"{source}-{serial}", text, 1 if negative else 5))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str, telegram_standin: ControlClient,  # noqa: F811
+        play: GooglePlayStandIn) -> App:
+    (tmp_path / "key.json").write_text(json.dumps(play.add_account(ACCOUNT, {PACKAGE})))
     sources = (source_block("acme-tp", "trustpilot", "https://www.trustpilot.com/review/acme.com")
-               + source_block("acme-play", "googleplay", "https://play.google.com/store/apps/details?id=com.acme")
+               + source_block("acme-play", "googleplay", f"https://play.google.com/store/apps/details?id={PACKAGE}")
+               + f'[sources.reply]\nkey_file = "key.json"\napi_url = "{play.url}"\ntoken_url = "{play.token_url}"\n'
                + source_block("globex-tp", "trustpilot", "https://www.trustpilot.com/review/globex.com",
                               brand="Globex"))
     config = write_config(tmp_path, database_url=database_url, api_url=telegram_standin.api_url,
@@ -157,8 +180,11 @@ async def _simulate(app: App, clock: ManualClock, holding_reply_at: datetime) ->
                 with app.unit_of_work() as uow:
                     (incident,) = incidents.open_incidents(uow)
                     incident_id = incident.id
-                with app.unit_of_work() as uow:
-                    incident_actions.send_holding_reply(uow, app.config, incident_id, lena_id, clock)
+                for _ in range(2):  # pressed twice
+                    with app.unit_of_work() as uow:
+                        incident_actions.send_holding_reply(uow, app.config, app.connectors, incident_id, lena_id,
+                                                            clock)
+            await replies.post_due(app.unit_of_work, app.config, app.connectors, clock, limit=100)
             if _pending(app):
                 await sender.drain_once()
             clock.advance(minutes=5)  # the bot's tick, between crawls
@@ -177,8 +203,8 @@ def _staff_id(app: App, name: str) -> int:
         return uow.session.scalars(select(Staff.id).where(Staff.name == name)).one()
 
 
-def test_a_week_with_one_burst_opens_one_incident_and_closes_it(app: App,
-                                                                telegram_standin: ControlClient) -> None:  # noqa: F811
+def test_a_week_with_one_burst_opens_one_incident_and_closes_it(app: App, telegram_standin: ControlClient,  # noqa: F811
+                                                                play: GooglePlayStandIn) -> None:
     assert isinstance(app.clock, ManualClock)
     holding_reply_at = BURST_START + timedelta(hours=1, minutes=30)
     asyncio.run(_simulate(app, app.clock, holding_reply_at))
@@ -203,10 +229,21 @@ def test_a_week_with_one_burst_opens_one_incident_and_closes_it(app: App,
         withheld = [c for c in linked if c.alert_withheld]
         assert len(withheld) >= len(linked) - 10
 
-        # The holding reply: every case open at that moment got it once, as a reply; later ones did not.
+        # The holding reply: every case open at that moment got it once, as a reply; later ones did not. On
+        # Google Play it was posted, once, and the case answered when Google took it; on Trustpilot (no reply
+        # connector) it was recorded as sent outside.
         holding = list(uow.session.scalars(select(CaseEvent).where(CaseEvent.kind == "holding_reply")))
         replied_ids = [event.mention_id for event in holding]
         assert len(replied_ids) == len(set(replied_ids)) > 20
+        posted = {row.case_id: row for row in uow.session.scalars(select(ReplyRow))}
+        on_play = [case for case in linked if case.id in replied_ids and case.mention.source.name == "acme-play"]
+        assert len(on_play) > 5 and set(posted) == {case.id for case in on_play}
+        for case in on_play:
+            holding_text = HOLDING_RU if case.mention.language == "ru" else HOLDING_EN
+            assert [r["text"] for r in play.replies_to(case.mention.external_id)] == [holding_text]
+            assert posted[case.id].state == "posted" and posted[case.id].author.name == "Lena"
+            assert case.answered_at == posted[case.id].accepted_at
+        assert len(play.replies) == len(on_play) and play.rejections == []
         for case in linked:
             if case.id in replied_ids:
                 assert case.answered_at is not None and case.answered_at <= holding_reply_at + timedelta(minutes=15)
