@@ -9,8 +9,11 @@ from tests.spiders.fixture_server import FixtureServer
 
 
 def fetched(result: CrawlResult, source: str) -> int:
+    """Pages asked for: requests less robots.txt and less Scrapy's retries (a pooled loopback connection the
+    fixture server has just closed is retried once, on the same page)."""
     stats = result.stats[source]
-    return int(stats["downloader/request_count"]) - int(stats.get("robotstxt/request_count", 0))
+    return (int(stats["downloader/request_count"]) - int(stats.get("robotstxt/request_count", 0))
+            - int(stats.get("retry/count", 0)))
 
 
 def test_second_crawl_stops_on_the_first_known_page(full_crawl: CrawlResult, second_crawl: CrawlResult) -> None:
@@ -18,7 +21,7 @@ def test_second_crawl_stops_on_the_first_known_page(full_crawl: CrawlResult, sec
         first, second = full_crawl.stats[name], second_crawl.stats[name]
         assert second["review_watch/pages"] == 1, name
         if first["review_watch/pages"] > 1:
-            assert fetched(second_crawl, name) < fetched(full_crawl, name), name
+            assert fetched(second_crawl, name) < fetched(full_crawl, name), (name, first, second)
         # Known reviews still come through (an edited one must reach storage), only once each.
         ids = [i["external_id"] for i in second_crawl.of(name)]
         assert len(ids) == len(set(ids)) and set(ids) <= {i["external_id"] for i in full_crawl.of(name)}
