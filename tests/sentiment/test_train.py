@@ -50,16 +50,25 @@ def feedback_file(path: Path, negative: list[str], positive: list[str]) -> Path:
     return path
 
 
-def negative_probability(base: Path, adapter: Path, texts: list[str]) -> float:
-    """Mean probability of "negative" over the texts, before the operating point's shift."""
+def negative_probabilities(base: Path, adapter: Path, texts: list[str]) -> list[float]:
+    """Each text's probability of "negative", judged alone, before the operating point's shift."""
     model = AutoModelForSequenceClassification.from_pretrained(base, dtype=torch.float32)
     merged = PeftModel.from_pretrained(model, adapter).merge_and_unload().eval()
     tokenizer = AutoTokenizer.from_pretrained(base)
     shift = json.loads((adapter / "operating_point.json").read_text())["negative_logit_shift"]
+    probabilities = []
     with torch.inference_mode():
-        logits = merged(**tokenizer(texts, return_tensors="pt", padding=True)).logits
-        logits[:, LABELS.index("negative")] -= shift
-    return float(torch.softmax(logits, dim=-1)[:, LABELS.index("negative")].mean())
+        for text in texts:
+            logits = merged(**tokenizer([text], return_tensors="pt")).logits
+            logits[:, LABELS.index("negative")] -= shift
+            probabilities.append(float(torch.softmax(logits, dim=-1)[0, LABELS.index("negative")]))
+    return probabilities
+
+
+def negative_probability(base: Path, adapter: Path, texts: list[str]) -> float:
+    """Mean probability of "negative" over the texts."""
+    each = negative_probabilities(base, adapter, texts)
+    return sum(each) / len(each)
 
 
 def train_on_feedback(tiny_base: Path, out: Path, feedback: Path) -> dict:
@@ -102,8 +111,8 @@ def test_a_soup_of_runs_judges_as_their_average(tiny_base: Path, tmp_path: Path)
     assert train([*soup, str(tmp_path / "1"), str(tmp_path / "2"), "--out", str(tmp_path / "both")]) == 0
 
     texts = ZORBLAT + QUENNIX
-    one = [negative_probability(tiny_base, tmp_path / "1", [t]) for t in texts]
-    same = [negative_probability(tiny_base, tmp_path / "same", [t]) for t in texts]
+    one = negative_probabilities(tiny_base, tmp_path / "1", texts)
+    same = negative_probabilities(tiny_base, tmp_path / "same", texts)
     assert same == pytest.approx(one, abs=0.01)  # a run averaged with itself is that run
     both = json.loads((tmp_path / "both" / "operating_point.json").read_text())
     assert both["runs"] == 2 and both["seeds"] == [1, 2]
