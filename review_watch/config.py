@@ -271,6 +271,8 @@ class CrawlConfig(_Strict):
     interval: float = Field(default=900.0, gt=0)  # seconds between crawls in `review-watch run`
     download_delay: float = Field(default=1.0, ge=0)
     download_timeout: float = Field(default=30.0, gt=0)  # seconds one request may take
+    retries: int = Field(default=3, ge=0)  # tries after the first on a timeout, a 5xx or a 429
+    retry_wait: float = Field(default=2.0, ge=0)  # seconds before the first retry, doubling each time
     autothrottle: bool = True
     obey_robots_txt: bool = True
     broken_after_empty_runs: int = Field(default=3, ge=1)

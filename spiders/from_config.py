@@ -32,6 +32,8 @@ def config_settings(config: Config) -> dict[str, Any]:
         DATABASE_SETTING: config.database.url,
         "ROBOTSTXT_OBEY": config.crawl.obey_robots_txt,
         "DOWNLOAD_DELAY": config.crawl.download_delay,
+        "RETRY_TIMES": config.crawl.retries,
+        "RETRY_BACKOFF_BASE": config.crawl.retry_wait,
         "AUTOTHROTTLE_ENABLED": config.crawl.autothrottle,
         "CLOSESPIDER_TIMEOUT": budget,
         BRANDS_SETTING: [

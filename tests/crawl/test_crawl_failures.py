@@ -48,7 +48,8 @@ def test_unreachable_hosts_give_one_line_each_and_no_traceback(
     refused = f"http://127.0.0.1:{closed_port()}"
     tls = main.base.replace("http://", "https://")  # TLS spoken to a plain HTTP server
     config = crawl_config(tmp_path, f"sqlite:///{tmp_path / 'rw.db'}", main,
-                          [Source("acme-appstore", "appstore", FEED, ())], crawl={"download_timeout": 5})
+                          [Source("acme-appstore", "appstore", FEED, ())],
+                          crawl={"download_timeout": 5, "retries": 1, "retry_wait": 0.1})
     with config.open("a", encoding="utf-8") as out:
         for name, url in [("acme-refused", f"{refused}/review/acme.com"), ("acme-tls", f"{tls}/review/acme.com"),
                           ("acme-rude", f"{rude.base}/review/rude.example")]:
@@ -82,3 +83,6 @@ def test_unreachable_hosts_give_one_line_each_and_no_traceback(
     verbose = review_watch("crawl", "--verbose", "--source", "acme-refused", config=config, check=False)
     assert verbose.returncode == 1
     assert "Traceback (most recent call last)" in verbose.stderr
+    # [crawl] retries = 1: two tries in all, then the one line
+    assert "Gave up retrying" in verbose.stderr and "(failed 2 times)" in verbose.stderr
+    assert "(failed 3 times)" not in verbose.stderr and "(failed 4 times)" not in verbose.stderr
