@@ -143,7 +143,7 @@ class Repository(Protocol):
 
     def mentions_after(self, after_id: int, since: datetime | None, limit: int) -> list[Mention]:
         """Up to `limit` mentions with ids above `after_id` (that arrived at or after `since`, when given), by id,
-        with their source, brand, author, sentiment and case (and its assignee)."""
+        with their source, brand, author, sentiment and case (and its assignee and replies)."""
 
     def feedback_examples(self, since: datetime | None) -> list[FeedbackExample]:
         """Staff's verdicts (given at or after `since`, when given), oldest first, with their mention."""
@@ -365,7 +365,8 @@ class SqlAlchemyRepository:
     def mentions_after(self, after_id: int, since: datetime | None, limit: int) -> list[Mention]:
         query = (select(Mention).options(joinedload(Mention.source), joinedload(Mention.brand),
                                          joinedload(Mention.author), joinedload(Mention.sentiment),
-                                         joinedload(Mention.case).joinedload(Case.assignee))
+                                         joinedload(Mention.case).joinedload(Case.assignee),
+                                         joinedload(Mention.case).selectinload(Case.replies))  # one query a batch
                  .where(Mention.id > after_id).order_by(Mention.id).limit(limit))
         if since is not None:
             query = query.where(Mention.arrived_at >= since)

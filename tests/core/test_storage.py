@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from review_watch.config import load_config
 from review_watch.entrypoints.bootstrap import App
 from review_watch.services.export import EXPORT_FIELDS, export_rows
 from review_watch.services.ingest import StoreOutcome, store_mention
 from review_watch.services.triage import classify_pending, open_cases
-from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage
+from review_watch.storage.orm import Case, CaseEvent, Mention, OutboxMessage, ReplyRow
 from spiders.items import MentionItem
 from tests.support.configs import source_block, write_config
 from tests.support.fakes import KeywordClassifier, ManualClock
@@ -112,3 +112,39 @@ def test_export_has_the_contract_fields_with_utc_dates(app: App) -> None:
     assert negative["deadline"] == "2026-11-23T17:00:00Z"
     assert (positive["status"], positive["assignee"], positive["deadline"]) == ("none", None, None)
     assert (negative["source"], negative["source_type"], negative["brand"]) == ("acme-tp", "trustpilot", "Acme")
+
+
+def test_export_reads_the_replies_of_every_case_in_one_query(app: App) -> None:
+    with app.unit_of_work() as uow:
+        for n in range(5):
+            store_mention(uow, _item(f"r{n}", f"Terrible, order {n} never came", rating=1), "Acme", app.clock)
+        classify_pending(uow, KeywordClassifier(), "fake", app.clock)
+        open_cases(uow, app.config, app.clock)
+        cases = list(uow.session.scalars(select(Case).order_by(Case.id)))
+        now = app.clock()
+        for case, states in zip(cases, [["refused", "posted"], ["posting"], ["sent_outside"], ["cancelled"], []],
+                                strict=True):
+            for n, state in enumerate(states):
+                uow.session.add(ReplyRow(case_id=case.id, author_id=case.assignee_id, state=state, draft_text="Sorry",
+                                         text="Sorry", idempotency_key=f"k-{case.id}-{n}", created_at=now,
+                                         updated_at=now))
+            if "sent_outside" in states:
+                case.answered_at = now
+        uow.commit()
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    with app.unit_of_work() as uow:
+        engine = uow.session.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            rows = list(export_rows(uow))
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert len([s for s in statements if "FROM replies" in s]) == 1
+    assert [(r["reply_state"], r["reply_channel"]) for r in rows] == [
+        ("posted", "visible_to_customer"), ("posting", None), ("sent_outside", "sent_outside"), (None, None),
+        (None, None)]
+    assert all(tuple(r) == EXPORT_FIELDS for r in rows)
