@@ -555,6 +555,15 @@ class SatisfactionFields(Protocol):
     def warned(self) -> frozenset[str]: ...
 
 
+@dataclass(frozen=True)
+class _PayloadIndex:
+    """A source's figures as a satisfaction warning's payload carries them."""
+
+    average: float | None
+    count: int
+    trend: float | None
+
+
 def _satisfaction_line(scope: str, index: IndexFields, warned: bool, lang: str) -> str:
     if index.average is None:
         return t("stats.satisfaction_none", lang, scope=scope)
@@ -631,9 +640,15 @@ def render_satisfaction_warning(payload: Mapping[str, object], lang: str) -> str
         value = payload.get(key)
         return "—" if value is None else f"{float(str(value)):g}"
 
-    return t(f"notice.satisfaction_{'drop' if payload.get('reason') == 'drop' else 'below'}", lang, scope=scope,
-             average=figure("average"), previous=figure("previous"), threshold=figure("threshold"),
-             count=payload.get("count", 0), days=figure("window_days"))
+    headline = t(f"notice.satisfaction_{'drop' if payload.get('reason') == 'drop' else 'below'}", lang,
+                 scope=scope, average=figure("average"), previous=figure("previous"),
+                 threshold=figure("threshold"), count=payload.get("count", 0), days=figure("window_days"))
+    sources = payload.get("sources")
+    lines = [headline]
+    for row in sources if isinstance(sources, list) else []:
+        index = _PayloadIndex(row.get("average"), int(row.get("count", 0)), row.get("trend"))
+        lines.append(_satisfaction_line(name_text(str(row.get("source", "?"))), index, bool(row.get("warned")), lang))
+    return "\n".join(lines)
 
 
 def render_notice(payload: Mapping[str, object], case_id: int | None, lang: str) -> str:
