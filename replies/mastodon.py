@@ -4,16 +4,21 @@ Mastodon.py is synchronous (requests), so every call runs in a worker thread, on
 rate-limit bookkeeping is not thread-safe). It is built with `ratelimit_method="throw"`, so a 429 comes back to
 the sender instead of being slept through, and it retries nothing by itself.
 
-Posting twice is prevented by the platform: the status is posted with an `Idempotency-Key` header (the key the
-reply flow gives), and Mastodon answers a repeated key within an hour with the first status instead of posting
-again. So `current_reply` has nothing to look up and a retry simply posts again with the same key.
+Posting twice is prevented twice over. The status is posted with an `Idempotency-Key` header (the key the reply
+flow gives), and Mastodon answers a repeated key within about an hour with the first status instead of posting
+again. A retry later than that (a bot down for longer) is covered by `current_reply`, which the reply flow asks
+before any retry: our account's newest reply to the post, found among the post's replies
+(`GET /api/v1/statuses/{id}/context`, its descendants by our account's id, from
+`GET /api/v1/accounts/verify_credentials`, whose `in_reply_to_id` is the post), with the text as it was typed
+(`GET /api/v1/statuses/{id}/source`; the status's `content` is HTML, links shortened).
 
 The post answered is found on the replying account's own instance: a status crawled from another server is
 resolved first with `GET /api/v2/search?q=<url>&resolve=true`. The instance's length limit comes from
 `GET /api/v2/instance` (`configuration.statuses.max_characters`); Mastodon counts a link as 23 characters.
 
 `[sources.reply]` keys: `api_url` (the replying account's instance, e.g. "https://mastodon.social"), `account`
-(e.g. "@acme@mastodon.social"), `access_token_env` (a token with `write:statuses` and `read:search`), and the
+(e.g. "@acme@mastodon.social"), `access_token_env` (a token with the scopes `write:statuses`, `read:statuses`,
+`read:accounts` and `read:search`), and the
 optional `visibility` ("public", "unlisted"; default "public") and `max_characters` (the instance's limit as shown
 before its first answer; default 500: the instance's own figure replaces it at the first call).
 """
@@ -76,6 +81,7 @@ class MastodonConnector:
                              request_timeout=timeout, mastodon_version="4.0.0", version_check_mode="created",
                              user_agent="review-watch")
         self._lock = asyncio.Lock()
+        self._account_id: str | None = None  # the token's own account, once asked
         self._limits_known = False
         self.limits = ReplyLimits(max_length=max_characters, unit="characters")  # until the instance says
 
@@ -134,14 +140,36 @@ class MastodonConnector:
             raise ReplyRefused("gone", f"Mastodon ({self._instance_host}) cannot find the post {target.url}")
         return str(statuses[0]["id"])
 
+    async def _our_account_id(self) -> str:
+        """The id of the account the token belongs to; refused when it is not the configured account."""
+        if self._account_id is None:
+            me = await self._call("credentials check", self._api.account_verify_credentials)
+            configured = self._account.removeprefix("@").split("@", 1)[0]
+            if str(me["username"]).lower() != configured.lower():
+                raise ReplyRefused("auth", f"Mastodon ({self._instance_host}): the access token is "
+                                           f"@{me['username']}'s, not {self._account}'s")
+            self._account_id = str(me["id"])
+        return self._account_id
+
     async def check(self) -> str:
         await self._load_limits()
+        await self._our_account_id()
         await self._call("credentials check", self._api.search_v2, self._account, resolve=False,
                          result_type="accounts")
         return f"{self._account} on {self._instance_host}"
 
     async def current_reply(self, target: ReplyTarget, idempotency_key: str) -> PostedReply | None:
-        return None  # a repeated post with the same Idempotency-Key returns the first status
+        """Our newest reply to the post on our instance, whatever the Idempotency-Key's window says."""
+        answered = await self._status_to_answer(target)
+        ours = await self._our_account_id()
+        context = await self._call("look-up of our reply", self._api.status_context, answered)
+        replies = [status for status in context.get("descendants") or []
+                   if str(status["account"]["id"]) == ours and str(status.get("in_reply_to_id")) == answered]
+        if not replies:
+            return None
+        newest = max(replies, key=lambda status: (len(str(status["id"])), str(status["id"])))  # ids grow
+        source = await self._call("look-up of our reply's text", self._api.status_source, newest["id"])
+        return _posted(newest, str(source["text"]))
 
     async def post(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
         await self._load_limits()

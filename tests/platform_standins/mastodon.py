@@ -4,16 +4,21 @@ Every request is checked with openapi-core against ../shared/platform-apis/masto
 place, with three readings of Mastodon's own behaviour the file does not carry: a body may be form-encoded
 with the same fields as the JSON one (Mastodon's documentation gives them as form parameters, and
 Mastodon.py sends them so), a path may end in "/" (Rails ignores it), and the `Idempotency-Key` header is a
-string (the file's `{"type": "object"}` is a known defect, noted in its SOURCE.txt).
+string (the file's `{"type": "object"}` is a known defect, noted in its SOURCE.txt). The subset has no
+operation for the three reads that find our reply to a post again; they are added to the loaded document as
+Mastodon's documentation gives them (`EXTRA_OPERATIONS`): `GET /api/v1/accounts/verify_credentials`,
+`GET /api/v1/statuses/{id}/context` and `GET /api/v1/statuses/{id}/source`.
 
 Like Mastodon: a bearer token of a registered account is needed (401 "The access token is invalid"); a status
 longer than the instance's `max_characters` (graphemes, a link counting 23) is 422; replying to an unknown or
 deleted status is 404 "Record not found"; a repeated `Idempotency-Key` of the same account within an hour
-returns the first status and posts nothing; only the author may edit (PUT) or delete a status (else 404). A
-post of another server is found by `GET /api/v2/search?q=<its url>&resolve=true` once `add_remote_status` has
-put it on that server.
+(by the stand-in's clock, which a test may inject and move) returns the first status and posts nothing; only
+the author may edit (PUT) or delete a status (else 404). A post of another server is found by
+`GET /api/v2/search?q=<its url>&resolve=true` once `add_remote_status` has put it on that server. A status's
+context lists the statuses above it (ancestors) and every reply below it (descendants), deleted ones left out.
 
-Faults on demand (`fail_next(kind, count, method)`, method "post", "edit", "delete", "search" or "instance"):
+Faults on demand (`fail_next(kind, count, method)`, method "post", "edit", "delete", "search", "instance",
+"verify_credentials", "context" or "source"):
 `rate_limited` (429 with the X-RateLimit headers), `expired_token` (401), `gone` (404), `forbidden` (403, as
 for a limited or suspended account), `too_long` (422),
 `server_error` (503), `timeout_after_accept` (done and counted, then the answer waits `delay` seconds).
@@ -25,7 +30,6 @@ import asyncio
 import functools
 import itertools
 import json
-import time
 import warnings
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -36,12 +40,42 @@ import regex
 from aiohttp import web
 from openapi_core import OpenAPI
 
+from review_watch.clock import Clock, system_clock
 from tests.platform_standins.checks import SpecRequest
 from tests.platform_standins.runner import FaultQueue, StandInThread, platform_spec
 
 SPEC_HOST = "https://mastodon.example"
-IDEMPOTENCY_WINDOW = 3600.0
+IDEMPOTENCY_WINDOW = timedelta(hours=1)
 _URL = regex.compile(r"https?://\S+")
+
+
+def _read_operation(operation_id: str, summary: str, docs: str, scope: str, answer: dict[str, Any],
+                    with_id: bool = True) -> dict[str, Any]:
+    errors = {status: {"description": words, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}}
+        for status, words in (("401", "Unauthorized"), ("404", "Not found"), ("429", "Too Many Requests"))}
+    parameters = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}] if with_id else []
+    return {"get": {"operationId": operation_id, "summary": summary, "tags": ["statuses"],
+                    "externalDocs": {"url": f"https://docs.joinmastodon.org/methods/{docs}"},
+                    "security": [{"OAuth2": [scope]}], "parameters": parameters,
+                    "responses": {"200": {"description": summary,
+                                          "content": {"application/json": {"schema": answer}}}, **errors}}}
+
+
+_STATUSES = {"type": "array", "items": {"$ref": "#/components/schemas/Status"}}
+EXTRA_OPERATIONS = {  # as docs.joinmastodon.org gives them; not in the shared subset
+    "/api/v1/accounts/verify_credentials": _read_operation(
+        "verifyAccountCredentials", "Verify account credentials", "accounts/#verify_credentials",
+        "read:accounts", {"$ref": "#/components/schemas/Account"}, with_id=False),
+    "/api/v1/statuses/{id}/context": _read_operation(
+        "getStatusContext", "Get parent and child statuses in context", "statuses/#context", "read:statuses",
+        {"type": "object", "required": ["ancestors", "descendants"],
+         "properties": {"ancestors": _STATUSES, "descendants": _STATUSES}}),
+    "/api/v1/statuses/{id}/source": _read_operation(
+        "getStatusSource", "View status source", "statuses/#source", "read:statuses",
+        {"type": "object", "required": ["id", "text", "spoiler_text"],
+         "properties": {"id": {"type": "string"}, "text": {"type": "string"}, "spoiler_text": {"type": "string"}}}),
+}
 
 
 @functools.cache
@@ -57,6 +91,7 @@ def load_spec() -> OpenAPI:
             content = (operation.get("requestBody") or {}).get("content", {})
             if "application/json" in content:
                 content["application/x-www-form-urlencoded"] = {"schema": content["application/json"]["schema"]}
+    document["paths"].update(EXTRA_OPERATIONS)
     return OpenAPI.from_dict(document)
 
 
@@ -65,9 +100,11 @@ def countable_length(text: str) -> int:
 
 
 class MastodonStandIn:
-    def __init__(self, domain: str = "social.example", max_characters: int = 500) -> None:
+    def __init__(self, domain: str = "social.example", max_characters: int = 500,
+                 clock: Clock = system_clock) -> None:
         self.domain = domain
         self.max_characters = max_characters
+        self.clock = clock
         self.openapi = load_spec()
         self.accounts: dict[str, dict[str, Any]] = {}  # access token -> account
         self.statuses: dict[str, dict[str, Any]] = {}  # local id -> status, ours and fetched ones
@@ -75,7 +112,7 @@ class MastodonStandIn:
         self.replies: list[dict[str, Any]] = []  # every status the stand-in accepted
         self.rejections: list[dict[str, Any]] = []  # requests Mastodon would refuse as malformed
         self.requests: list[dict[str, Any]] = []
-        self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+        self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
         self._ids = itertools.count(110_000_000_000_000_000)
         self._faults = FaultQueue()
         self._thread: StandInThread | None = None
@@ -154,6 +191,11 @@ class MastodonStandIn:
             return _error(401, "The access token is invalid")
         if operation == "search":
             return web.json_response(self._search(fields))
+        if operation == "verify_credentials":
+            return web.json_response({**account, "source": {"privacy": "public", "sensitive": False,
+                                                            "language": "en", "note": "", "fields": []}})
+        if operation in ("read", "context", "source"):
+            return self._read(operation, path.split("/")[4])
         if operation == "post":
             response = self._post(account, fields, request.headers.get("Idempotency-Key"))
         else:
@@ -184,7 +226,7 @@ class MastodonStandIn:
         return dict(parse_qsl(body.decode()))
 
     def _post(self, account: dict[str, Any], fields: dict[str, Any], key: str | None) -> web.Response:
-        now = time.time()
+        now = self.clock()
         if key is not None:
             first = self._idempotency.get((account["id"], key))
             if first is not None and now - first[1] < IDEMPOTENCY_WINDOW:
@@ -207,6 +249,29 @@ class MastodonStandIn:
                              "account": account["acct"], "idempotency_key": key})
         return web.json_response(status)
 
+    def _read(self, operation: str, status_id: str) -> web.Response:
+        status = self.statuses.get(status_id)
+        if status is None or status.get("deleted"):
+            return _error(404, "Record not found")
+        if operation == "source":
+            return web.json_response({"id": status_id, "text": status["text"], "spoiler_text": ""})
+        if operation == "read":
+            return web.json_response(status)
+        ancestors: list[dict[str, Any]] = []
+        parent = self.statuses.get(str(status["in_reply_to_id"]))
+        while parent is not None:
+            ancestors.insert(0, parent)
+            parent = self.statuses.get(str(parent["in_reply_to_id"]))
+        return web.json_response({"ancestors": [s for s in ancestors if not s.get("deleted")],
+                                  "descendants": self._descendants(status_id)})
+
+    def _descendants(self, status_id: str) -> list[dict[str, Any]]:
+        found = []
+        for child in self.statuses.values():  # in the order they were made, as ids grow
+            if child["in_reply_to_id"] == status_id and not child.get("deleted"):
+                found += [child, *self._descendants(child["id"])]
+        return found
+
     def _change(self, account: dict[str, Any], operation: str, status_id: str,
                 fields: dict[str, Any]) -> web.Response:
         status = self.statuses.get(status_id)
@@ -218,7 +283,7 @@ class MastodonStandIn:
         text = str(fields.get("status", ""))
         if countable_length(text) > self.max_characters:
             return _error(422, f"Validation failed: Text character limit of {self.max_characters} exceeded")
-        status.update(text=text, content=f"<p>{escape(text)}</p>", edited_at=_now())
+        status.update(text=text, content=f"<p>{escape(text)}</p>", edited_at=self._now())
         for reply in self.replies:
             if reply["id"] == status_id:
                 reply["text"] = text
@@ -232,7 +297,8 @@ class MastodonStandIn:
             fetched = self._status(self._account(post["username"], post["domain"]), post["text"], url=query)
             self.statuses[fetched["id"]] = fetched
             statuses = [fetched]
-        accounts = [a for a in self.accounts.values() if f"@{a['acct']}" == query or a["acct"] == query]
+        accounts = [a for a in self.accounts.values()
+                    if query.removeprefix("@") in (a["acct"], f"{a['acct']}@{self.domain}")]
         return {"accounts": accounts, "statuses": statuses, "hashtags": []}
 
     def _instance(self) -> dict[str, Any]:
@@ -251,7 +317,7 @@ class MastodonStandIn:
             if known["acct"] == acct:
                 return known
         return {"id": str(next(self._ids)), "username": username, "acct": acct, "display_name": username,
-                "locked": False, "bot": False, "group": False, "indexable": True, "created_at": _now(),
+                "locked": False, "bot": False, "group": False, "indexable": True, "created_at": self._now(),
                 "note": "", "url": f"https://{domain}/@{username}", "uri": f"https://{domain}/users/{username}",
                 "avatar": "", "avatar_static": "", "header": "", "header_static": "", "followers_count": 0,
                 "following_count": 0, "statuses_count": 0, "emojis": [], "fields": []}
@@ -260,7 +326,7 @@ class MastodonStandIn:
                 visibility: str | None = None, url: str | None = None) -> dict[str, Any]:
         status_id = str(next(self._ids))
         home = account["url"].rsplit("/@", 1)[0]
-        return {"id": status_id, "created_at": _now(), "edited_at": None, "in_reply_to_id": in_reply_to_id,
+        return {"id": status_id, "created_at": self._now(), "edited_at": None, "in_reply_to_id": in_reply_to_id,
                 "in_reply_to_account_id": None, "sensitive": False, "spoiler_text": "",
                 "visibility": visibility or "public", "language": "en", "uri": url or f"{home}/statuses/{status_id}",
                 "url": url or f"{account['url']}/{status_id}", "replies_count": 0, "reblogs_count": 0,
@@ -268,19 +334,24 @@ class MastodonStandIn:
                 "media_attachments": [], "mentions": [], "tags": [], "emojis": []}
 
 
+    def _now(self) -> str:
+        return self.clock().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _operation(method: str, path: str) -> str:
     if path == "/api/v2/instance":
         return "instance"
     if path == "/api/v2/search":
         return "search"
+    if path == "/api/v1/accounts/verify_credentials":
+        return "verify_credentials"
     if path == "/api/v1/statuses":
         return "post"
+    if path.endswith(("/context", "/source")):
+        return path.rsplit("/", 1)[1]
     return {"PUT": "edit", "DELETE": "delete"}.get(method, "read")
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers)
 
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -12,6 +12,7 @@ from replies.mastodon import MastodonConnector
 from replies.registry import ReplySettings, ReplySetupError, build_connector
 from review_watch.domain.replies import ReplyRefused, ReplyTarget
 from tests.platform_standins.mastodon import MastodonStandIn
+from tests.support.fakes import ManualClock
 
 pytestmark = pytest.mark.slow  # a server on loopback
 
@@ -23,7 +24,7 @@ TIMEOUT = 10.0  # seconds; only the timeout tests wait less, so that a busy mach
 
 @pytest.fixture
 def standin() -> Iterator[MastodonStandIn]:
-    server = MastodonStandIn(domain="social.example", max_characters=120)
+    server = MastodonStandIn(domain="social.example", max_characters=120, clock=ManualClock())
     server.start()
     server.add_account("acme", TOKEN)
     server.add_remote_status(CUSTOMER_URL, "unhappy", "other.example", "Acme lost my order again")
@@ -61,16 +62,62 @@ async def test_a_reply_to_a_post_of_another_server_is_posted_under_its_local_id(
     assert standin.rejections == []
 
 
-async def test_a_retry_after_a_timeout_gets_the_first_status_back(standin: MastodonStandIn) -> None:
+async def test_a_retry_within_the_hour_gets_the_first_status_back(standin: MastodonStandIn) -> None:
     mastodon = connector(standin, timeout=2.0)
     standin.fail_next("timeout_after_accept", method="post", delay=4.0)
     with pytest.raises(ReplyRefused) as refused:
         await mastodon.post(TARGET, "Sorry about that!", "case-8-reply-1")
     assert refused.value.kind == "unavailable" and refused.value.retryable
     assert len(standin.replies) == 1  # the instance did post it
-    assert await mastodon.current_reply(TARGET, "case-8-reply-1") is None
     again = await mastodon.post(TARGET, "Sorry about that!", "case-8-reply-1")
     assert len(standin.replies) == 1 and again.reply_id == standin.replies[0]["id"]
+
+
+async def test_a_reply_whose_answer_was_lost_is_found_after_the_idempotency_window(
+        standin: MastodonStandIn) -> None:
+    mastodon = connector(standin, timeout=2.0)
+    assert await mastodon.current_reply(TARGET, "case-9-reply-1") is None  # nothing posted yet
+    text = "Sorry! Your refund is on its way: https://acme.example/help/refunds/2026"
+    standin.fail_next("timeout_after_accept", method="post", delay=4.0)
+    with pytest.raises(ReplyRefused):
+        await mastodon.post(TARGET, text, "case-9-reply-1")
+    assert isinstance(standin.clock, ManualClock)
+    standin.clock.advance(hours=2)  # Mastodon has forgotten the key
+    [accepted] = standin.replies
+    found = await mastodon.current_reply(TARGET, "case-9-reply-1")
+    assert found is not None and found.reply_id == accepted["id"] and found.text == text  # as typed, not HTML
+    assert standin.rejections == []
+
+
+async def test_only_our_own_direct_reply_to_the_post_is_ours(standin: MastodonStandIn) -> None:
+    mastodon = connector(standin)
+    standin.add_account("neighbour", "neighbour-token")
+    neighbour = ReplySettings(source="n", platform="mastodon", source_url="", account="@neighbour@social.example",
+                              api_url=standin.url, options={"access_token_env": "T"},
+                              environ={"T": "neighbour-token"}, timeout=TIMEOUT)
+    await build_connector(neighbour).post(TARGET, "Same here, Acme never answers", "n-1")
+    other = ReplyTarget(platform="mastodon", external_id="114", url="https://other.example/@unhappy/114")
+    standin.add_remote_status(other.url or "", "unhappy", "other.example", "And another thing")
+    await mastodon.post(other, "Sorry about the other thing", "k-other")
+    assert await mastodon.current_reply(TARGET, "k") is None
+    first = await mastodon.post(TARGET, "Sorry!", "k-first")
+    ours = ReplyTarget(platform="mastodon", external_id=first.reply_id, url=standin.statuses[first.reply_id]["url"])
+    await build_connector(neighbour).post(ours, "They did answer you", "n-2")  # below ours, not to the post
+    found = await mastodon.current_reply(TARGET, "k")
+    assert found is not None and (found.reply_id, found.text) == (first.reply_id, "Sorry!")
+    await mastodon.delete(TARGET, first)
+    assert await mastodon.current_reply(TARGET, "k") is None and standin.rejections == []
+
+
+async def test_a_token_of_another_account_is_refused_in_one_line(standin: MastodonStandIn) -> None:
+    standin.add_account("intern", "intern-token")
+    wrong = build_connector(ReplySettings(
+        source="fediverse", platform="mastodon", source_url="", account=ACCOUNT, api_url=standin.url,
+        options={"access_token_env": "T"}, environ={"T": "intern-token"}, timeout=TIMEOUT))
+    with pytest.raises(ReplyRefused) as refused:
+        await wrong.check()
+    assert refused.value.kind == "auth" and str(refused.value).endswith("the access token is @intern's, not "
+                                                                        "@acme@social.example's")
 
 
 async def test_edit_and_delete(standin: MastodonStandIn) -> None:
