@@ -2,19 +2,18 @@
 
 The period's mentions are those Review Watch found in it (their arrival); ratings count at the review's own
 date (the satisfaction index, domain/satisfaction); per-person figures count the cases answered in the period
-(domain/team_figures); overdue cases are those overdue at the period's end, in priority order.
+(domain/team_figures); overdue cases are those overdue at the period's end, in priority order; the complaint
+themes are those of domain/themes against the brand's mentions that are not complaints.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from review_watch.config import Config
 from review_watch.domain.cases import OPEN_STATUSES
@@ -27,12 +26,17 @@ from review_watch.domain.team_figures import (
     fastest_responders,
     person_figures,
 )
+from review_watch.domain.themes import Text, shared_themes
+from review_watch.services.incidents import stop_words
 from review_watch.services.priorities import case_priorities
 from review_watch.storage.orm import Brand, Case, Incident, Mention, SentimentResult, Source, Staff
 from review_watch.storage.unit_of_work import UnitOfWork
 
 OVERDUE_LISTED = 10
 THEMES_LISTED = 8
+THEMES_BACKGROUND = timedelta(days=30)  # the brand's other mentions the period's complaints are set against
+THEMES_TEXTS_LIMIT = 1000  # the latest texts of each side
+THEMES_MIN_SHARE = 0.05  # a period's complaints are about many things, unlike an incident's
 
 
 @dataclass(frozen=True)
@@ -102,10 +106,9 @@ def brand_report(uow: UnitOfWork, config: Config, brand: str, start: datetime, e
     window = timedelta(days=config.leads.satisfaction_window_days)
     in_period = and_(Mention.brand_id == brand_id, Mention.arrived_at >= start, Mention.arrived_at < end)
     volume = list(session.execute(
-        select(Mention.arrived_at, SentimentResult.negative, SentimentResult.unsure, Mention.duplicate_of_id,
-               Mention.text)
+        select(Mention.arrived_at, SentimentResult.negative, SentimentResult.unsure, Mention.duplicate_of_id)
         .outerjoin(SentimentResult, SentimentResult.mention_id == Mention.id).where(in_period)))
-    negative_texts = [row.text for row in volume if row.negative and not row.unsure]
+    negative = sum(1 for row in volume if row.negative and not row.unsure)
     ratings_by_source = _ratings(uow, brand_id, min(start, end - window) - window, end)
     all_ratings = [r for ratings in ratings_by_source.values() for r in ratings]
     day_ends = _day_ends(start, end)
@@ -124,14 +127,15 @@ def brand_report(uow: UnitOfWork, config: Config, brand: str, start: datetime, e
     people = person_figures(answered, [OpenCase(name, due) for _, name, due in open_rows], config.calendar(), end)
     overdue_ids = [case_id for case_id, _, due in open_rows if due < end]
     return BrandReport(
-        brand=brand, start=start, end=end, mentions=len(volume), negative=len(negative_texts),
+        brand=brand, start=start, end=end, mentions=len(volume), negative=negative,
         satisfaction=satisfaction_index(all_ratings, end, window),
         satisfaction_window_days=config.leads.satisfaction_window_days,
         by_source=tuple(SourceSatisfaction(source, satisfaction_index(ratings, end, window))
                         for source, ratings in sorted(ratings_by_source.items())),
         days=days, people=tuple(people), fastest=tuple(fastest_responders(people)),
         overdue_total=len(overdue_ids), overdue=tuple(_overdue(uow, overdue_ids)),
-        open_incidents=tuple(_open_incidents(uow, brand, end)), themes=tuple(top_themes(negative_texts, THEMES_LISTED)),
+        open_incidents=tuple(_open_incidents(uow, brand, end)),
+        themes=tuple(_complaint_themes(uow, brand_id, start, end)),
         broken_sources=tuple(_broken_sources(uow, config, brand_id)))
 
 
@@ -158,6 +162,28 @@ def _ratings(uow: UnitOfWork, brand_id: int, since: datetime, until: datetime) -
         if stars is not None:
             ratings.setdefault(source, []).append(Rating(published or arrived, stars))
     return ratings
+
+
+def _complaint_themes(uow: UnitOfWork, brand_id: int, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """The words and phrases the period's complaints share (domain/themes, as an incident's), set against the
+    brand's mentions that are not complaints, of the period and the THEMES_BACKGROUND before it: what the
+    complaints are about, not what everyone says of the brand. Each theme with the number of complaints
+    holding it."""
+    complaint = and_(SentimentResult.negative.is_(True), SentimentResult.unsure.is_(False))
+    not_a_complaint = SentimentResult.negative.is_(False)
+
+    def texts(since: datetime, which: ColumnElement[bool]) -> list[Text]:
+        query = (select(Mention.title, Mention.text, SentimentResult.language, Mention.language)
+                 .join(SentimentResult, SentimentResult.mention_id == Mention.id)
+                 .where(Mention.brand_id == brand_id, Mention.duplicate_of_id.is_(None),
+                        Mention.arrived_at >= since, Mention.arrived_at < end, which)
+                 .order_by(Mention.arrived_at.desc()).limit(THEMES_TEXTS_LIMIT))
+        return [Text(" ".join(part for part in (title, text) if part), judged or given)
+                for title, text, judged, given in uow.session.execute(query)]
+
+    themes = shared_themes(texts(start, complaint), texts(start - THEMES_BACKGROUND, not_a_complaint), stop_words(),
+                           limit=THEMES_LISTED, min_share=THEMES_MIN_SHARE)
+    return [(theme.term, theme.support) for theme in themes]
 
 
 def _open_incidents(uow: UnitOfWork, brand: str, end: datetime) -> list[str]:
@@ -197,30 +223,6 @@ def _broken_sources(uow: UnitOfWork, config: Config, brand_id: int) -> list[str]
                                   or_(Source.broken_alert_sent.is_(True),
                                       Source.empty_runs_in_a_row >= config.crawl.broken_after_empty_runs))
         .order_by(Source.name)))
-
-
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-STOPWORDS = frozenset((
-    "the", "and", "for", "you", "your", "are", "was", "were", "has", "have", "had", "but", "not", "this", "that",
-    "with", "from", "they", "them", "their", "there", "what", "when", "which", "who", "will", "would", "could",
-    "should", "about", "after", "again", "all", "also", "any", "been", "before", "being", "can", "did", "does",
-    "doing", "don", "just", "more", "most", "now", "only", "other", "our", "out", "over", "own", "same", "some",
-    "such", "than", "then", "too", "very", "into", "its", "it's", "his", "her", "she", "him", "how", "why",
-    "where", "here", "off", "once", "both", "each", "few", "nor", "under", "until", "while", "yet", "get", "got",
-    "one", "two", "even", "still", "really", "der", "die", "das", "und", "ist", "nicht", "ein", "eine", "mit",
-    "den", "dem", "von", "zu", "auf", "für", "sich", "auch", "als", "wie", "les", "des", "une", "est", "pas",
-    "que", "qui", "pour", "dans", "sur", "avec", "par", "mais", "son", "ses", "aux", "och", "att", "det", "som",
-    "för", "med", "den", "inte", "har", "till", "är", "var", "что", "это", "как", "для", "все", "так", "его",
-    "она", "они", "было", "был",
-))
-
-
-def top_themes(texts: Iterable[str], count: int) -> list[tuple[str, int]]:
-    """The words most complaints share: each word counted once per text, stop words and short words left out."""
-    seen: Counter[str] = Counter()
-    for text in texts:
-        seen.update({word.casefold() for word in _WORD.findall(text)} - STOPWORDS)
-    return [(word, n) for word, n in seen.most_common() if n >= 2][:count]
 
 
 def _iso(value: datetime) -> str:

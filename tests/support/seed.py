@@ -21,19 +21,20 @@ def author(app: App, platform: str, key: str, name: str | None = None, by_name: 
 
 def mention(app: App, source: str, *, arrived_at: datetime, text: str, rating: float | None = None,
             rating_max: float | None = 5.0, negative: bool = False, author_id: int | None = None,
-            published_at: datetime | None = None, churn: bool = False, competitor: str | None = None) -> int:
+            published_at: datetime | None = None, churn: bool = False, competitor: str | None = None,
+            language: str = "en") -> int:
     """A judged mention of the source's brand."""
     with app.unit_of_work() as uow:
         row_source = uow.session.scalars(select(Source).where(Source.name == source)).one()
         digest = hashlib.sha256(f"{source}{arrived_at.isoformat()}{text}".encode()).hexdigest()
         row = Mention(source_id=row_source.id, external_id=digest[:20], brand_id=row_source.brand_id,
                       author_id=author_id, url=None, published_at=published_at or arrived_at, rating=rating,
-                      rating_max=rating_max, title=None, text=text, language="en", content_hash=digest, raw={},
+                      rating_max=rating_max, title=None, text=text, language=language, content_hash=digest, raw={},
                       arrived_at=arrived_at, edit_count=0)
         uow.session.add(row)
         uow.session.flush()
         uow.session.add(SentimentResult(mention_id=row.id, label="negative" if negative else "positive",
-                                        score=0.9, negative=negative, language="en", churn_intent=churn,
+                                        score=0.9, negative=negative, language=language, churn_intent=churn,
                                         competitor=competitor, model="test", classified_at=arrived_at))
         uow.commit()
         return row.id
