@@ -69,6 +69,10 @@ class IncidentHandlers:
             else:
                 figures = await self._in_db(lambda uow: incident_actions.send_holding_reply(
                     uow, config, self.app.connectors, incident_id, member.staff_id, clock))
+                if not (figures.posting or figures.sent_outside or figures.refused):
+                    # pressed again: the message keeps what the first press did
+                    await query.answer(t("incident.hold_none", lang, incident_id=incident_id), show_alert=True)
+                    return
                 await query.answer()
                 if isinstance(query.message, Message):
                     await query.message.edit_text(render_hold_done(incident_id, figures, lang),
