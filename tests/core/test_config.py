@@ -83,6 +83,9 @@ MISTAKES = [
                                  "https://mybusiness.googleapis.com/v4/accounts/1/locations/2/reviews")},
         "sources[0]: a googlebusiness source reads its reviews as the location's service account: give its key in "
         "[sources.reply] as key_file (or key_file_env)", id="googlebusiness without a key"),
+    pytest.param({"extra": '\n[crisis.holding_reply]\nen = "Dear {customer}, we are on it."\n'},
+                 "crisis.holding_reply: the en holding reply: unknown placeholder {customer} (known: "
+                 "{customer_name}, {agent_name}, {case_number})", id="holding reply with an unknown placeholder"),
 ]
 
 
