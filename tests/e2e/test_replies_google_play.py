@@ -1,8 +1,8 @@
 """Replies typed in Telegram reach Google Play, once: the real `review-watch bot`, the Bot API stand-in and the
 Google Play stand-in (google-api-python-client and google-auth over loopback).
 
-One crawl and one bot serve the tests of the module, in file order; each answers its own review. A second
-stack has approval by a lead on.
+One crawl and one bot serve the tests of the module, in file order; each answers its own review, except that
+the reply posted by the first is then edited from its card. A second stack has approval by a lead on.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tests.spiders.fixture_server import FixtureServer, Reply
 from tests.support.cli import review_watch, start_review_watch
 from tests.support.configs import write_config
 from tests.support.pages import Review, google_play_response
+from tests.support.waiting import said_after, until
 from tests.telegram_standin.runner import ControlClient, StandInThread
 
 ANNA, LENA = 1001, 1004
@@ -34,8 +35,10 @@ ACCOUNT = "replies@acme-reviews.iam.gserviceaccount.com"
 ENDPOINT = "/_/PlayStoreUi/data/batchexecute"
 COMPLAINTS = {
     key: f"Acme app review {key}: it crashes every time I open it, I lost all my notes. Terrible, uninstalling."
-    for key in ("gp-cmd", "gp-button", "gp-long", "gp-gone", "gp-expired", "gp-429", "gp-crash", "gp-approve")
+    for key in ("gp-cmd", "gp-button", "gp-template", "gp-long", "gp-gone", "gp-expired", "gp-429", "gp-crash",
+                "gp-approve")
 }
+TEMPLATE = "Hi {customer_name}, sorry about the crash: version 2.1 fixes it. {agent_name}, case {case_number}"
 
 
 @dataclass
@@ -94,7 +97,8 @@ def open_stack(directory: Path, keys: list[str], approval: str = "none") -> Stac
               f'url = "{site.url("/store/apps/details")}?id={PACKAGE}&hl=en"\nbrand = "Acme"\n'
               f'[sources.reply]\naccount = "{ACCOUNT}"\nkey_file = "play-key.json"\n'
               f'api_url = "{play.url}"\ntoken_url = "{play.token_url}"\ntimeout = 5\n')
-    replies = f'\n[replies]\napproval = "{approval}"\ncheck_pending_every = 1\n'
+    replies = (f'\n[replies]\napproval = "{approval}"\ncheck_pending_every = 1\n'
+               f'\n[[replies.templates]]\nname = "crash"\ntext = "{TEMPLATE}"\nbrand = "Acme"\n')
     path = write_config(directory, database_url=f"sqlite:///{directory / 'rw.db'}", api_url=telegram.api_url,
                         token=telegram.token, sources=source, extra=replies)
     stack = Stack(directory, path, site, play, telegram, standin)
@@ -112,7 +116,8 @@ def open_stack(directory: Path, keys: list[str], approval: str = "none") -> Stac
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     opened = open_stack(tmp_path_factory.mktemp("replies-play"),
-                        ["gp-cmd", "gp-button", "gp-long", "gp-gone", "gp-expired", "gp-429", "gp-crash"])
+                        ["gp-cmd", "gp-button", "gp-template", "gp-long", "gp-gone", "gp-expired", "gp-429",
+                         "gp-crash"])
     yield opened
     opened.close()
 
@@ -146,16 +151,6 @@ def card(telegram: ControlClient, chat_id: int, case_id: int) -> dict[str, Any]:
     (found,) = [m for m in telegram.messages(chat_id=chat_id)
                 if m.get("reply_markup") and m.get("text", "").splitlines()[-1].endswith(f" #{case_id}")]
     return found
-
-
-def until(condition: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 def replied_visible(stack: Stack, key: str) -> bool:
@@ -207,6 +202,41 @@ def test_the_reply_button_conversation_posts_once(stack: Stack) -> None:
     press(telegram, ANNA, last_message(telegram, ANNA), "rpost:")
     until(lambda: replied_visible(stack, "gp-button"), what="the case replied and visible")
     assert [r["text"] for r in stack.play.replies_to("gp-button")] == ["We are sorry: 2.1 is out."]
+
+
+def test_a_template_chosen_by_its_button_is_filled_in_and_posted(stack: Stack) -> None:
+    telegram, case_id = stack.telegram, stack.ids["gp-template"]
+    asked = t("ask_reply_text", "en", case_id=case_id)
+    said_after(telegram, ANNA, lambda: press(telegram, ANNA, card(telegram, ANNA, case_id), "reply:"), asked)
+    (question,) = [m for m in telegram.messages(chat_id=ANNA) if m.get("text") == asked]
+    assert [b["text"] for b in buttons(question)] == [f"{t('button.rtpl', 'en')}: crash"]
+    filled = TEMPLATE.format(customer_name="A customer", agent_name="Anna", case_number=case_id)
+    confirmation = said_after(telegram, ANNA, lambda: press(telegram, ANNA, question, "rtpl:"), filled)
+    assert "Google Play" in confirmation and ACCOUNT in confirmation
+    press(telegram, ANNA, last_message(telegram, ANNA), "rpost:")
+    until(lambda: replied_visible(stack, "gp-template"), what="the templated reply posted")
+    assert [r["text"] for r in stack.play.replies_to("gp-template")] == [filled]
+
+
+def test_a_posted_reply_is_edited_from_the_card_and_its_deletion_refused_in_one_line(stack: Stack) -> None:
+    telegram, case_id = stack.telegram, stack.ids["gp-cmd"]  # posted by the first test
+    posted = until(lambda: [m for m in [card(telegram, ANNA, case_id)]
+                            if any(b.get("callback_data", "").startswith("rdelete:") for b in buttons(m))],
+                   what="the card's buttons for its posted reply")[0]
+    calls_before = len(stack.play.requests)
+    refused = t("reply.cannot_delete", "en", platform="Google Play")
+    assert said_after(telegram, ANNA, lambda: press(telegram, ANNA, posted, "rdelete:"), refused) == refused
+    said_after(telegram, ANNA, lambda: press(telegram, ANNA, posted, "rchange:"),
+               t("reply.ask_change", "en", case_id=case_id))
+    edited = "Sorry! Version 2.1.1 fixes the crash for good, and your notes are safe."
+    done = t("reply.edited", "en", case_id=case_id, platform="Google Play")
+    assert said_after(telegram, ANNA, lambda: telegram.send_text(ANNA, edited), done) == done
+    assert stack.play.reviews[(PACKAGE, "gp-cmd")].reply == edited  # the reply replaced in place
+    assert [r["method"] for r in stack.play.requests[calls_before:]] == ["reply"]  # the deletion sent nothing
+    changes = [(actor, details["after"]) for kind, actor, details in audit(stack, case_id) if kind == "reply_edited"]
+    assert changes == [("Anna", edited)]
+    row = stack.export()["gp-cmd"]
+    assert (row["status"], row["reply_state"], row["reply_channel"]) == ("replied", "posted", "visible_to_customer")
 
 
 def test_over_the_limit_is_refused_before_sending_with_the_count(stack: Stack) -> None:

@@ -14,7 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from tests.spiders.fixture_server import FixtureServer, Reply
 from tests.support.cli import review_watch, start_review_watch
 from tests.support.configs import write_config
 from tests.support.pages import Review, app_store_atom_page, trustpilot_page
+from tests.support.waiting import until
 from tests.telegram_standin.runner import ControlClient, StandInThread
 
 ANNA, LENA = 1001, 1004
@@ -157,16 +158,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield opened
     finally:
         opened.close()
-
-
-def until(condition: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 def post_by_command(stack: Stack, key: str, text: str) -> str:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from tests.spiders.fixture_server import FixtureServer, Reply
 from tests.support.cli import review_watch, start_review_watch
 from tests.support.configs import write_config
 from tests.support.fakes import ManualClock
+from tests.support.waiting import said_after, until
 from tests.telegram_standin.runner import ControlClient, StandInThread
 
 ANNA = 1001
@@ -182,16 +182,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         opened.close()
 
 
-def until(condition: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what or condition}")
-
-
 def post_by_command(stack: Stack, key: str, text: str) -> str:
     """`/reply ID TEXT`, then the confirmation's Post button; returns the confirmation's text. The confirmation
     is found by its text and button, since notices of earlier replies may arrive in between."""
@@ -269,19 +259,11 @@ def press(stack: Stack, message: dict[str, Any], prefix: str) -> None:
     stack.telegram.press_button(ANNA, message["message_id"], data)
 
 
-def said_after(stack: Stack, act: Callable[[], object], words: str) -> str:
-    """Does `act`, then waits for the bot's message to Anna containing `words` (other messages may come too)."""
-    before = len(stack.telegram.sent(chat_id=ANNA, method="sendMessage"))
-    act()
-    return str(until(lambda: next((sent["text"] for sent in stack.telegram.sent(chat_id=ANNA, method="sendMessage")
-                                   [before:] if words in sent["text"]), None), what=words))
-
-
 def edit_from_card(stack: Stack, key: str, text: str, platform: str) -> str:
     """The card's Edit button, then the new text; returns the bot's answer naming the platform."""
     found = until(lambda: card(stack, key), what=f"the {key} card with its reply buttons")
-    said_after(stack, lambda: press(stack, found, "rchange:"), f"#{stack.ids[key]}")
-    return said_after(stack, lambda: stack.telegram.send_text(ANNA, text), platform)
+    said_after(stack.telegram, ANNA, lambda: press(stack, found, "rchange:"), f"#{stack.ids[key]}")
+    return said_after(stack.telegram, ANNA, lambda: stack.telegram.send_text(ANNA, text), platform)
 
 
 def test_edit_where_the_platform_allows_and_one_clear_line_where_it_does_not(stack: Stack) -> None:
