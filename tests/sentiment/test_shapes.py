@@ -122,21 +122,7 @@ def test_is_not_flagged(judged: dict[str, Judgement], case_id: str, item: TextTo
     assert not judgement.negative, f"flagged: {describe(item, judgement)}"
 
 
-# What the committed model is measured to miss: strict, so the mark must go once the model catches it.
-KNOWN_MISSES = {
-    "bug-5star-fr": "the French bug report scores 0.55 on its text, under the five-star bar of 0.8",
-}
-
-
-def known_misses(table: list[tuple[str, TextToJudge]]) -> list:  # list of pytest.param
-    return [
-        pytest.param(case_id, item, id=case_id, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[case_id]))
-        if case_id in KNOWN_MISSES else pytest.param(case_id, item, id=case_id)
-        for case_id, item in table
-    ]
-
-
-@pytest.mark.parametrize(("case_id", "item"), known_misses(FLAGGED))
+@pytest.mark.parametrize(("case_id", "item"), FLAGGED, ids=[case_id for case_id, _ in FLAGGED])
 def test_is_flagged(judged: dict[str, Judgement], case_id: str, item: TextToJudge) -> None:
     judgement = judged[case_id]
     assert judgement.negative, f"missed: {describe(item, judgement)}"
