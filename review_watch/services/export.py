@@ -100,9 +100,12 @@ def _row(mention: Mention) -> dict[str, Any]:
 
 
 def _reply_channel(case: Case | None, reply: ReplyRow | None) -> str | None:
-    """Where the case's answer is: visible to the customer on the platform, or sent outside Review Watch."""
+    """Where the case's answer is: visible to the customer on the platform, or sent outside Review Watch; none
+    once its reply was deleted from the platform."""
     if reply is not None and reply.state in VISIBLE_STATES:
         return ReplyChannel.VISIBLE_TO_CUSTOMER.value
+    if reply is not None and reply.state == "deleted":
+        return None
     if case is not None and case.answered_at is not None:
         return ReplyChannel.SENT_OUTSIDE.value
     return None

@@ -116,19 +116,19 @@ def test_export_has_the_contract_fields_with_utc_dates(app: App) -> None:
 
 def test_export_reads_the_replies_of_every_case_in_one_query(app: App) -> None:
     with app.unit_of_work() as uow:
-        for n in range(5):
+        for n in range(6):
             store_mention(uow, _item(f"r{n}", f"Terrible, order {n} never came", rating=1), "Acme", app.clock)
         classify_pending(uow, KeywordClassifier(), "fake", app.clock)
         open_cases(uow, app.config, app.clock)
         cases = list(uow.session.scalars(select(Case).order_by(Case.id)))
         now = app.clock()
-        for case, states in zip(cases, [["refused", "posted"], ["posting"], ["sent_outside"], ["cancelled"], []],
-                                strict=True):
+        for case, states in zip(cases, [["refused", "posted"], ["posting"], ["sent_outside"], ["cancelled"], [],
+                                        ["deleted"]], strict=True):
             for n, state in enumerate(states):
                 uow.session.add(ReplyRow(case_id=case.id, author_id=case.assignee_id, state=state, draft_text="Sorry",
                                          text="Sorry", idempotency_key=f"k-{case.id}-{n}", created_at=now,
                                          updated_at=now))
-            if "sent_outside" in states:
+            if "sent_outside" in states or "deleted" in states:  # a deleted reply had stopped the clock
                 case.answered_at = now
         uow.commit()
     statements: list[str] = []
@@ -146,5 +146,5 @@ def test_export_reads_the_replies_of_every_case_in_one_query(app: App) -> None:
     assert len([s for s in statements if "FROM replies" in s]) == 1
     assert [(r["reply_state"], r["reply_channel"]) for r in rows] == [
         ("posted", "visible_to_customer"), ("posting", None), ("sent_outside", "sent_outside"), (None, None),
-        (None, None)]
+        (None, None), ("deleted", None)]
     assert all(tuple(r) == EXPORT_FIELDS for r in rows)
