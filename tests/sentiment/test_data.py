@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import re
+from collections import Counter, defaultdict
 from collections.abc import Callable
 
 import pytest
@@ -27,10 +28,31 @@ def test_evaluation_set_has_enough_items_per_language_and_a_fifth_hard(load: Cal
     assert {e.label for e in examples} == {"negative", "neutral", "positive"}
 
 
+def char_grams(text: str) -> frozenset[str]:
+    words = " ".join(re.sub(r"\W+", " ", text.casefold()).split())
+    return frozenset(words[i : i + 4] for i in range(max(1, len(words) - 3)))
+
+
+# Blind writers converge on stock scenes ("the app logs me out every time I switch apps"); a training sentence
+# this close to an evaluation item flatters the figures, so it is taken out of the training files.
+NEAR_DUPLICATE = 0.40
+
+
 @pytest.mark.parametrize("load", [dev_set, held_out_set], ids=["dev", "held-out"])
-def test_no_evaluation_text_is_a_training_sentence(load: Callable[[], list[Example]]) -> None:
-    training = {norm(e.text) for e in own_sentences()}
-    assert not [e.text for e in load() if norm(e.text) in training]
+def test_no_training_sentence_is_a_near_duplicate_of_an_evaluation_item(load: Callable[[], list[Example]]) -> None:
+    evaluation = [(char_grams(e.text), e.text) for e in load()]
+    by_gram: dict[str, list[int]] = defaultdict(list)
+    for index, (grams, _) in enumerate(evaluation):
+        for gram in grams:
+            by_gram[gram].append(index)
+    close = []
+    for example in own_sentences():
+        grams = char_grams(example.text)
+        shared = Counter(index for gram in grams for index in by_gram.get(gram, ()))
+        for index, overlap in shared.items():
+            if overlap / len(grams | evaluation[index][0]) >= NEAR_DUPLICATE:
+                close.append((example.text, evaluation[index][1]))
+    assert not close
 
 
 def test_held_out_set_shares_no_text_with_the_dev_set() -> None:
