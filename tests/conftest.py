@@ -6,9 +6,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
+
+if TYPE_CHECKING:
+    from tests.platform_standins.google_play import GooglePlayStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_ENV = "REVIEW_WATCH_TEST_POSTGRES_URL"
@@ -87,3 +91,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(getattr(pytest.mark, group))
         if group != "unit":
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def google_play() -> Iterator[GooglePlayStandIn]:
+    """A fresh Google Play API stand-in per test: each database's run of a test counts only its own replies."""
+    from tests.platform_standins.google_play import GooglePlayStandIn  # the stand-ins import this module
+
+    server = GooglePlayStandIn()
+    server.start()
+    yield server
+    server.stop()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -155,20 +154,13 @@ async def test_a_lead_acknowledges_sends_the_holding_reply_and_switches_alerts_o
 
 
 @pytest.fixture
-def play() -> Iterator[GooglePlayStandIn]:
-    server = GooglePlayStandIn()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def play_app(tmp_path: Path, telegram_standin: ControlClient, play: GooglePlayStandIn) -> App:
+def play_app(tmp_path: Path, telegram_standin: ControlClient, google_play: GooglePlayStandIn) -> App:
     """Acme's Trustpilot (no reply connector) and its Google Play app, whose replies go to the stand-in."""
-    (tmp_path / "key.json").write_text(json.dumps(play.add_account(ACCOUNT, {PACKAGE})))
+    (tmp_path / "key.json").write_text(json.dumps(google_play.add_account(ACCOUNT, {PACKAGE})))
     sources = (source_block("acme-tp", "trustpilot", "https://www.trustpilot.com/review/acme.com")
                + source_block("acme-play", "googleplay", f"https://play.google.com/store/apps/details?id={PACKAGE}")
-               + f'[sources.reply]\nkey_file = "key.json"\napi_url = "{play.url}"\ntoken_url = "{play.token_url}"\n'
+               + f'[sources.reply]\nkey_file = "key.json"\napi_url = "{google_play.url}"\n'
+               + f'token_url = "{google_play.token_url}"\n'
                + "timeout = 5\n")
     config = write_config(tmp_path, database_url=f"sqlite:///{tmp_path / 'rw.db'}", api_url=telegram_standin.api_url,
                           token=telegram_standin.token, model="keywords", sla_calendar="always", sources=sources,
@@ -178,14 +170,14 @@ def play_app(tmp_path: Path, telegram_standin: ControlClient, play: GooglePlaySt
 
 
 async def test_the_holding_reply_is_posted_on_google_play_and_refusals_come_in_one_message(
-        play_app: App, play: GooglePlayStandIn, telegram_standin: ControlClient) -> None:
+        play_app: App, google_play: GooglePlayStandIn, telegram_standin: ControlClient) -> None:
     app, clock = play_app, play_app.clock
     assert isinstance(clock, ManualClock)
     crawl(app, ["Terrible delivery, quiet day one"])
     clock.advance(days=2)
     reviews = [f"gp-{n}" for n in range(12)]
     for review_id in reviews[:10]:  # the last two were deleted on Google Play after the crawl
-        play.add_review(PACKAGE, Review(review_id, "Card declined at checkout, terrible", 1))
+        google_play.add_review(PACKAGE, Review(review_id, "Card declined at checkout, terrible", 1))
     crawl(app, [f"{review_id} Terrible: card declined at checkout" for review_id in reviews], source="acme-play")
     with app.unit_of_work() as uow:
         (incident,) = incidents.open_incidents(uow)
@@ -220,13 +212,13 @@ async def test_the_holding_reply_is_posted_on_google_play_and_refusals_come_in_o
     assert send() == HoldingReplyFigures(posting=12, sent_outside=(), refused=())
     assert send().posting == 0  # pressed twice: each case has its one holding reply on its way
     assert {state for state in states().values()} == {("assigned", "posting")}
-    play.fail_next("expired_token", count=100)
+    google_play.fail_next("expired_token", count=100)
     (told,) = await post_and_tell_lena()  # one message for twelve refusals, summed up
     assert "on 12 cases" in told and "12 × Google Play" in told and "token expired" in told
     assert all(f"#{case_of[review_id]}" in told for review_id in reviews)
-    assert {state for state in states().values()} == {("assigned", "refused")} and play.replies == []
+    assert {state for state in states().values()} == {("assigned", "refused")} and google_play.replies == []
 
-    play.clear_faults()  # the key works again: pressed again, the refused ones go again
+    google_play.clear_faults()  # the key works again: pressed again, the refused ones go again
     assert send().posting == 12
     (told,) = await post_and_tell_lena()
     assert told.count("\n• ") == 2 and "review is gone" in told  # one line for each
@@ -235,7 +227,7 @@ async def test_the_holding_reply_is_posted_on_google_play_and_refusals_come_in_o
         **{review_id: ("replied", "posted") for review_id in reviews[:10]},
         **{review_id: ("assigned", "refused") for review_id in reviews[10:]}}
     for review_id in reviews[:10]:  # once each, filled in for its case
-        assert [r["text"] for r in play.replies_to(review_id)] == [
+        assert [r["text"] for r in google_play.replies_to(review_id)] == [
             f"We know about the failed payments, case {case_of[review_id]}."]
     with app.unit_of_work() as uow:
         case = uow.session.get_one(Case, case_of[reviews[0]])

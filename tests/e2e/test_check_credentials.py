@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.platform_standins.google_play import GooglePlayStandIn
 from tests.support.cli import review_watch
@@ -17,28 +14,21 @@ ACCOUNT = "replies@acme-reviews.iam.gserviceaccount.com"
 URL = f"https://play.google.com/store/apps/details?id={PACKAGE}"
 
 
-@pytest.fixture
-def play() -> Iterator[GooglePlayStandIn]:
-    server = GooglePlayStandIn()
-    server.start()
-    yield server
-    server.stop()
-
-
-def play_source(name: str, play: GooglePlayStandIn, key_lines: str) -> str:
+def play_source(name: str, google_play: GooglePlayStandIn, key_lines: str) -> str:
     return (f'\n[[sources]]\nname = "{name}"\ntype = "googleplay"\nurl = "{URL}"\nbrand = "Acme"\n'
-            f'[sources.reply]\n{key_lines}\napi_url = "{play.url}"\ntoken_url = "{play.token_url}"\ntimeout = 5\n')
+            f'[sources.reply]\n{key_lines}\napi_url = "{google_play.url}"\n'
+            f'token_url = "{google_play.token_url}"\ntimeout = 5\n')
 
 
-def test_each_source_gets_one_line_and_no_secret_is_printed(play: GooglePlayStandIn, tmp_path: Path) -> None:
-    info = play.add_account(ACCOUNT, {PACKAGE})
+def test_each_source_gets_one_line_and_no_secret_is_printed(google_play: GooglePlayStandIn, tmp_path: Path) -> None:
+    info = google_play.add_account(ACCOUNT, {PACKAGE})
     (tmp_path / "good.json").write_text(json.dumps(info))
     (tmp_path / "broken.json").write_text(info["private_key"])  # the PEM alone, not the JSON key
     sources = "".join((
-        play_source("play-good", play, 'key_file = "good.json"'),
-        play_source("play-missing", play, 'key_file = "missing.json"'),
-        play_source("play-broken", play, 'key_file = "broken.json"'),
-        play_source("play-env", play, 'key_file_env = "RW_TEST_PLAY_KEY_FILE"'),
+        play_source("play-good", google_play, 'key_file = "good.json"'),
+        play_source("play-missing", google_play, 'key_file = "missing.json"'),
+        play_source("play-broken", google_play, 'key_file = "broken.json"'),
+        play_source("play-env", google_play, 'key_file_env = "RW_TEST_PLAY_KEY_FILE"'),
     ))
     config = write_config(tmp_path, database_url=f"sqlite:///{tmp_path / 'rw.db'}", sources=sources)
     done = review_watch("check-credentials", config=config, check=False,
@@ -52,12 +42,12 @@ def test_each_source_gets_one_line_and_no_secret_is_printed(play: GooglePlayStan
     assert "missing.json: no such file" in by_source["play-missing"]
     assert "broken.json" in by_source["play-broken"] and "not a service-account JSON key" in by_source["play-broken"]
     secret = [line for line in info["private_key"].splitlines() if not line.startswith("-----")]
-    assert not [s for s in secret + list(play.tokens) if s in done.stdout + done.stderr]
+    assert not [s for s in secret + list(google_play.tokens) if s in done.stdout + done.stderr]
 
 
-def test_a_secret_in_the_config_is_refused_in_one_line(play: GooglePlayStandIn, tmp_path: Path) -> None:
+def test_a_secret_in_the_config_is_refused_in_one_line(google_play: GooglePlayStandIn, tmp_path: Path) -> None:
     config = write_config(tmp_path, database_url=f"sqlite:///{tmp_path / 'rw.db'}",
-                          sources=play_source("play", play, 'password = "hunter2"'))
+                          sources=play_source("google_play", google_play, 'password = "hunter2"'))
     done = review_watch("check-credentials", config=config, check=False)
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
