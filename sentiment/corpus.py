@@ -14,7 +14,8 @@ SHAPE_FILES = sorted(DATA_DIR.glob("train_g*.jsonl"))
 HARD_SHAPES = frozenset({
     "praise_mentions_problem", "negated_negative", "terse_praise", "sarcasm_complaint", "bug_report",
     "polite_complaint", "mixed_complaint", "contrast_pair", "mixed", "mixed_unresolved", "minor_issue_but_fine",
-    "factual_complaint", "rhetorical_complaint", "negated_praise", "neutral_question",
+    "factual_complaint", "rhetorical_complaint", "negated_praise", "neutral_question", "calm_narrative",
+    "calm_narrative_problem", "bug_fixed_praise",
 })
 DEV_FILE = DATA_DIR / "dev.jsonl"
 TEST_FILE = DATA_DIR / "test.jsonl"  # held out: never used to train or tune
