@@ -164,11 +164,19 @@ def post_by_command(stack: Stack, key: str, text: str) -> str:
     """`/reply ID TEXT`, then the confirmation's Post button; returns the confirmation's text."""
     telegram = stack.telegram
     before = len(telegram.sent(chat_id=ANNA, method="sendMessage"))
+    earlier = {m["message_id"] for m in telegram.messages(chat_id=ANNA)}
     telegram.send_text(ANNA, f"/reply {stack.ids[key]} {text}")
-    telegram.wait_for("sendMessage", count=before + 1, chat_id=ANNA, timeout=30)
-    confirmation = telegram.messages(chat_id=ANNA)[-1]
-    (data,) = [b["callback_data"] for row in confirmation["reply_markup"]["inline_keyboard"] for b in row
-               if b.get("callback_data", "").startswith("rpost:")]
+    deadline = time.monotonic() + 30
+    while True:  # another card (a reminder, an incident) may arrive before the confirmation on a busy machine
+        telegram.wait_for("sendMessage", count=before + 1, chat_id=ANNA, timeout=30)
+        confirmations = [(m, b["callback_data"]) for m in telegram.messages(chat_id=ANNA)
+                         if m["message_id"] not in earlier
+                         for row in m.get("reply_markup", {}).get("inline_keyboard", []) for b in row
+                         if b.get("callback_data", "").startswith("rpost:")]
+        if confirmations or time.monotonic() > deadline:
+            break
+        before += 1
+    ((confirmation, data),) = confirmations
     telegram.press_button(ANNA, confirmation["message_id"], data)
     return str(confirmation["text"])
 
