@@ -26,7 +26,7 @@ from tests.spiders.fixture_server import FixtureServer, Reply
 from tests.support.cli import review_watch, start_review_watch
 from tests.support.configs import write_config
 from tests.support.pages import Review, google_play_response
-from tests.support.waiting import said_after, until
+from tests.support.waiting import post_reply_by_command, said_after, until
 from tests.telegram_standin.runner import ControlClient, StandInThread
 
 ANNA, LENA = 1001, 1004
@@ -166,11 +166,7 @@ def audit(stack: Stack, case_id: int) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def post_by_command(stack: Stack, key: str, text: str) -> str:
-    """`/reply ID TEXT`, then the confirmation's Post button; returns the confirmation's text."""
-    telegram, case_id = stack.telegram, stack.ids[key]
-    (confirmation,) = answer_to(telegram, ANNA, lambda: telegram.send_text(ANNA, f"/reply {case_id} {text}"))
-    press(telegram, ANNA, last_message(telegram, ANNA), "rpost:")
-    return confirmation
+    return post_reply_by_command(stack.telegram, ANNA, stack.ids[key], text)
 
 
 def test_reply_command_posts_once_and_the_case_is_replied_and_visible(stack: Stack) -> None:

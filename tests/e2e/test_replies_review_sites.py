@@ -32,7 +32,7 @@ from tests.spiders.fixture_server import FixtureServer, Reply
 from tests.support.cli import review_watch, start_review_watch
 from tests.support.configs import write_config
 from tests.support.pages import Review, app_store_atom_page, trustpilot_page
-from tests.support.waiting import until
+from tests.support.waiting import post_reply_by_command, until
 from tests.telegram_standin.runner import ControlClient, StandInThread
 
 ANNA, LENA = 1001, 1004
@@ -161,24 +161,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def post_by_command(stack: Stack, key: str, text: str) -> str:
-    """`/reply ID TEXT`, then the confirmation's Post button; returns the confirmation's text."""
-    telegram = stack.telegram
-    before = len(telegram.sent(chat_id=ANNA, method="sendMessage"))
-    earlier = {m["message_id"] for m in telegram.messages(chat_id=ANNA)}
-    telegram.send_text(ANNA, f"/reply {stack.ids[key]} {text}")
-    deadline = time.monotonic() + 30
-    while True:  # another card (a reminder, an incident) may arrive before the confirmation on a busy machine
-        telegram.wait_for("sendMessage", count=before + 1, chat_id=ANNA, timeout=30)
-        confirmations = [(m, b["callback_data"]) for m in telegram.messages(chat_id=ANNA)
-                         if m["message_id"] not in earlier
-                         for row in m.get("reply_markup", {}).get("inline_keyboard", []) for b in row
-                         if b.get("callback_data", "").startswith("rpost:")]
-        if confirmations or time.monotonic() > deadline:
-            break
-        before += 1
-    ((confirmation, data),) = confirmations
-    telegram.press_button(ANNA, confirmation["message_id"], data)
-    return str(confirmation["text"])
+    return post_reply_by_command(stack.telegram, ANNA, stack.ids[key], text)
 
 
 def replied_visible(stack: Stack, key: str, reply_state: str = "posted") -> bool:

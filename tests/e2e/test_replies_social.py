@@ -25,7 +25,7 @@ from tests.spiders.fixture_server import FixtureServer, Reply
 from tests.support.cli import review_watch, start_review_watch
 from tests.support.configs import write_config
 from tests.support.fakes import ManualClock
-from tests.support.waiting import said_after, until
+from tests.support.waiting import post_reply_by_command, said_after, until
 from tests.telegram_standin.runner import ControlClient, StandInThread
 
 ANNA = 1001
@@ -183,22 +183,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def post_by_command(stack: Stack, key: str, text: str) -> str:
-    """`/reply ID TEXT`, then the confirmation's Post button; returns the confirmation's text. The confirmation
-    is found by its text and button, since notices of earlier replies may arrive in between."""
-    telegram = stack.telegram
-    telegram.send_text(ANNA, f"/reply {stack.ids[key]} {text}")
-
-    def confirmation() -> tuple[dict[str, Any], str] | None:
-        for message in reversed(telegram.messages(chat_id=ANNA)):
-            data = [b.get("callback_data", "") for row in (message.get("reply_markup") or {}).get(
-                "inline_keyboard", []) for b in row if b.get("callback_data", "").startswith("rpost:")]
-            if data and text in message.get("text", ""):
-                return message, data[0]
-        return None
-
-    message, data = until(confirmation, what=f"the confirmation of the reply to {key}")
-    telegram.press_button(ANNA, message["message_id"], data)
-    return str(message["text"])
+    return post_reply_by_command(stack.telegram, ANNA, stack.ids[key], text)
 
 
 def replied_visible(stack: Stack, key: str) -> bool:
